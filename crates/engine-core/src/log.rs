@@ -1,0 +1,151 @@
+//! The task log: records of runs, and the read trait conditions use.
+//!
+//! The full `LogStore` (append, query with a filter, retention, SQLite) comes with
+//! the scheduler; conditions only need [`LogRead`].
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::{Error, ErrorKind};
+
+/// What a log record says happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Action {
+    /// A run started.
+    Run,
+    /// A run succeeded.
+    Success,
+    /// A run failed.
+    Fail,
+    /// A run was terminated (end condition, timeout, request, shutdown).
+    Terminate,
+    /// A run ended with nothing to do.
+    Inaction,
+    /// The engine stopped while the run was going on.
+    Crash,
+}
+
+impl Action {
+    /// Every action, in declaration order.
+    pub const ALL: [Action; 6] =
+        [Action::Run, Action::Success, Action::Fail, Action::Terminate, Action::Inaction, Action::Crash];
+
+    /// The wire name: `run`, `success`, `fail`, `terminate`, `inaction`, `crash`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Run => "run",
+            Action::Success => "success",
+            Action::Fail => "fail",
+            Action::Terminate => "terminate",
+            Action::Inaction => "inaction",
+            Action::Crash => "crash",
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Action {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Self, Error> {
+        Action::ALL.into_iter().find(|a| a.as_str() == text).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Log,
+                format!("unknown action '{text}', expected run, success, fail, terminate, inaction or crash"),
+            )
+        })
+    }
+}
+
+/// A set of actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct ActionSet(u8);
+
+impl ActionSet {
+    /// The empty set.
+    pub const EMPTY: ActionSet = ActionSet(0);
+
+    /// The set of `actions`.
+    pub const fn of(actions: &[Action]) -> ActionSet {
+        let mut bits = 0u8;
+        let mut i = 0;
+        while i < actions.len() {
+            bits |= 1 << actions[i] as u8;
+            i += 1;
+        }
+        ActionSet(bits)
+    }
+
+    /// Whether `action` is in the set.
+    pub fn contains(self, action: Action) -> bool {
+        self.0 & (1 << action as u8) != 0
+    }
+
+    /// The actions of the set, in declaration order.
+    pub fn iter(self) -> impl Iterator<Item = Action> {
+        Action::ALL.into_iter().filter(move |a| self.contains(*a))
+    }
+}
+
+/// One task log record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogRecord {
+    /// The task.
+    pub task_name: String,
+    /// What happened.
+    pub action: Action,
+    /// When the record was written.
+    pub timestamp: DateTime<Utc>,
+    /// When the run started (`None` for a task that never logged `run`).
+    pub start: Option<DateTime<Utc>>,
+    /// When the run ended (`None` on `run` records).
+    pub end: Option<DateTime<Utc>>,
+    /// `end - start` (`None` on `run` records).
+    pub runtime: Option<TimeDelta>,
+    /// The error text of a `fail` (or the reason of a `terminate`).
+    pub exc_text: Option<String>,
+}
+
+impl LogRecord {
+    /// A bare record: the task, the action and the time, nothing else.
+    pub fn new(task_name: impl Into<String>, action: Action, timestamp: DateTime<Utc>) -> Self {
+        LogRecord {
+            task_name: task_name.into(),
+            action,
+            timestamp,
+            start: None,
+            end: None,
+            runtime: None,
+            exc_text: None,
+        }
+    }
+
+    /// `timestamp` as Unix seconds with a fraction.
+    pub fn created(&self) -> f64 {
+        self.timestamp.timestamp() as f64 + f64::from(self.timestamp.timestamp_subsec_nanos()) / 1e9
+    }
+}
+
+/// Read access to the task log, as conditions need it. Implementations answer from
+/// an index, never by scanning every record.
+pub trait LogRead: Send + Sync {
+    /// How many records of `task` with an action in `actions` have a timestamp in
+    /// `[start, end]` (both inclusive; `start: None` = since ever).
+    fn count(
+        &self,
+        task: &str,
+        actions: ActionSet,
+        start: Option<DateTime<Utc>>,
+        end: DateTime<Utc>,
+    ) -> Result<u64, Error>;
+
+    /// The latest record of `task` (in log order) with an action in `actions`.
+    fn latest(&self, task: &str, actions: ActionSet) -> Result<Option<LogRecord>, Error>;
+}

@@ -1,0 +1,4 @@
+//! URL query language for filtering records (OWNED BY THE QUERY WORK).
+//!
+//! ```
+//! ```
