@@ -1,2 +1,83 @@
-//! cargo xtask: project automation.
-fn main() {}
+//! cargo xtask: project automation (`ci`, `tidy`, `bench`). Run `cargo xtask help`.
+
+mod bench;
+mod ci;
+mod tidy;
+
+use std::process::ExitCode;
+
+const HELP: &str = "\
+cargo xtask <command>
+
+Commands:
+  ci             everything CI runs: fmt, clippy, tests, feature builds, docs, deny, tidy
+  tidy           layering check (crates only depend downwards) and file-doc check
+  bench [NAME]   run the benchmarks (all, or one of: query, condition) in release mode
+  help           this text
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("ci") => ci::run(),
+        Some("tidy") => tidy::run(),
+        Some("bench") => bench::run(&args[1..]),
+        Some("help" | "--help" | "-h") | None => {
+            print!("{HELP}");
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown command '{other}'\n\n{HELP}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs `program args...` in the workspace root, echoing it, and fails on a
+/// non-zero exit.
+fn run_command(program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
+    eprintln!("\n$ {} {}", program, args.join(" "));
+    let status = std::process::Command::new(program)
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(workspace_root())
+        .status()
+        .map_err(|e| format!("cannot run {program}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{program} {}` failed ({status})", args.join(" ")))
+    }
+}
+
+/// Runs `program args...` and returns its standard output.
+fn command_output(program: &str, args: &[&str]) -> Result<String, String> {
+    let output = std::process::Command::new(program)
+        .args(args)
+        .current_dir(workspace_root())
+        .output()
+        .map_err(|e| format!("cannot run {program}: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "`{program} {}` failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    String::from_utf8(output.stdout).map_err(|e| format!("`{program}` printed non-UTF-8: {e}"))
+}
+
+/// The workspace root (the parent of this crate's directory).
+fn workspace_root() -> std::path::PathBuf {
+    let manifest_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
+}
+
+/// The cargo that runs xtask (so CI uses one toolchain throughout).
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
