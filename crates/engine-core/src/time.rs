@@ -4,18 +4,60 @@
 //! All period arithmetic works on naive *local* wall-clock time
 //! ([`NaiveDateTime`], nanosecond resolution); [`to_instant`] and [`to_local`]
 //! convert at the edges with the session's time zone and its daylight-saving
-//! policy.
+//! policy (see `docs/time-zones.md`).
 //!
-//! OWNED BY THE TIME-PERIODS WORK. The signatures below are the contract the
-//! condition parser and evaluator are written against.
+//! The pieces, one file each:
+//!
+//! * `literal`: the `<start>` / `<end>` texts of phrases (`10:00`, `Tue 10:00`,
+//!   `5th`, `15:00`, `1 quarter`) turned into offsets ([`parse_literal`]);
+//! * `anchored`: [`AnchoredPeriod`], two offsets inside a cycle, with membership
+//!   and rolling in O(1) calendar arithmetic (no loops over days);
+//! * `year`: [`YearPeriod`], the time of year (only reachable from code);
+//! * `duration`: [`parse_duration`] and [`format_duration`];
+//! * `period`: [`Period`], the time-period strings of time.md §7 (`every 10
+//!   minutes`, `time of day after 22:00 & time of week before Fri`);
+//! * `zone`: [`to_instant`] and [`to_local`].
+//!
+//! Deliberate differences from Red Engine 1.2 (each is a QUIRK of the spec whose
+//! recommendation is followed):
+//!
+//! * literals are strict: bare numbers and weekday names are not times of day,
+//!   `1 quarter` is exactly xx:15:00, fractions keep nine digits;
+//! * `starting X` is always a full cycle with its boundary at X, also for a
+//!   day-only week or month literal (`weekly starting Tue`);
+//! * month ends never spill into the next month: an end offset past the real length
+//!   of a month is clamped to its last nanosecond;
+//! * at exactly the boundary of a full cycle, rolling back gives the whole previous
+//!   cycle and rolling forward the whole next one (QUIRK-T3, intended values);
+//! * durations need a unit (`every 10` is an error), and `week(s)`, `mins`, `secs`
+//!   are accepted;
+//! * time-level combinations use closed intervals, and `never` contains nothing.
 
-use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
-use chrono_tz::Tz;
+use chrono::NaiveDateTime;
 
-use crate::Error;
+mod anchored;
+mod calendar;
+mod cycle;
+mod duration;
+mod literal;
+mod zone;
+
+pub use anchored::AnchoredPeriod;
+pub use duration::{format_duration, parse_duration};
+pub use literal::parse_literal;
+pub use zone::{to_instant, to_local};
 
 /// Nanoseconds: offsets inside a cycle.
 pub type Nanos = i64;
+
+/// One second in [`Nanos`].
+pub const SECOND: Nanos = 1_000_000_000;
+/// One minute in [`Nanos`].
+pub const MINUTE: Nanos = 60 * SECOND;
+/// One hour in [`Nanos`].
+pub const HOUR: Nanos = 60 * MINUTE;
+/// One day (24 hours of wall-clock time) in [`Nanos`].
+pub const DAY: Nanos = 24 * HOUR;
 
 /// The cycle of an anchored period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -30,6 +72,42 @@ pub enum Unit {
     Week,
     /// The 1st 00:00 to the next 1st 00:00.
     Month,
+}
+
+impl Unit {
+    /// The nominal length of the cycle: 60 s, 1 h, 1 day, 7 days, and 31 days for
+    /// a month (real months are shorter; their ends are clamped).
+    pub fn nominal_length(self) -> Nanos {
+        match self {
+            Unit::Minute => MINUTE,
+            Unit::Hour => HOUR,
+            Unit::Day => DAY,
+            Unit::Week => 7 * DAY,
+            Unit::Month => 31 * DAY,
+        }
+    }
+
+    /// The length of an `on` time point: 1 s, 1 min, 1 h, 1 day, 1 day
+    /// (time.md §3.6).
+    pub fn on_length(self) -> Nanos {
+        match self {
+            Unit::Minute => SECOND,
+            Unit::Hour => MINUTE,
+            Unit::Day => HOUR,
+            Unit::Week | Unit::Month => DAY,
+        }
+    }
+
+    /// The word used after `time of`: `minute`, `hour`, `day`, `week`, `month`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Unit::Minute => "minute",
+            Unit::Hour => "hour",
+            Unit::Day => "day",
+            Unit::Week => "week",
+            Unit::Month => "month",
+        }
+    }
 }
 
 /// Which end of a period a literal is for: end-side day literals (`Fri`, `5th`)
@@ -51,99 +129,20 @@ pub struct Interval {
     pub end: NaiveDateTime,
 }
 
-/// Parses a time literal of `unit` (time.md §3) into its offset inside the cycle.
-pub fn parse_literal(unit: Unit, text: &str, side: Side) -> Result<Nanos, Error> {
-    let _ = (unit, text, side);
-    todo!("time periods work")
-}
-
-/// An anchored period: two offsets inside a cycle (time.md §2, §4, §5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct AnchoredPeriod {
-    unit: Unit,
-    start: Nanos,
-    end: Nanos,
-}
-
-impl AnchoredPeriod {
-    /// `between start and end`, `after start` (no end), `before end` (no start) or
-    /// the whole cycle (neither).
-    pub fn new(unit: Unit, start: Option<&str>, end: Option<&str>) -> Result<Self, Error> {
-        let _ = (unit, start, end);
-        todo!("time periods work")
-    }
-
-    /// `on start`: from `start` to `start + unit - 1 ns` (time.md §3.6).
-    pub fn on(unit: Unit, start: &str) -> Result<Self, Error> {
-        let _ = (unit, start);
-        todo!("time periods work")
-    }
-
-    /// `starting start`: the full cycle whose boundary is at `start` (DESIGN.md:
-    /// always a full cycle, also for day-only week and month literals).
-    pub fn starting(unit: Unit, start: &str) -> Result<Self, Error> {
-        let _ = (unit, start);
-        todo!("time periods work")
-    }
-
-    /// A period from raw offsets.
-    pub fn from_offsets(unit: Unit, start: Nanos, end: Nanos) -> Self {
-        AnchoredPeriod { unit, start, end }
-    }
-
-    /// The cycle.
-    pub fn unit(&self) -> Unit {
-        self.unit
-    }
-
-    /// The start offset inside the cycle.
-    pub fn start_ns(&self) -> Nanos {
-        self.start
-    }
-
-    /// The end offset inside the cycle.
-    pub fn end_ns(&self) -> Nanos {
-        self.end
-    }
-
-    /// Whether `at` lies inside an occurrence of the period (both ends inclusive).
+impl Interval {
+    /// Whether `at` lies inside (both ends inclusive).
     pub fn contains(&self, at: NaiveDateTime) -> bool {
-        let _ = at;
-        todo!("time periods work")
+        self.start <= at && at <= self.end
     }
 
-    /// The current occurrence up to `at` when `at` is inside, else the whole most
-    /// recent occurrence (time.md §5).
-    pub fn rollback(&self, at: NaiveDateTime) -> Interval {
-        let _ = at;
-        todo!("time periods work")
-    }
-
-    /// From `at` to the end of the current occurrence when `at` is inside, else the
-    /// whole next occurrence (time.md §5).
-    pub fn rollforward(&self, at: NaiveDateTime) -> Interval {
-        let _ = at;
-        todo!("time periods work")
+    /// Whether the two closed intervals share at least one instant.
+    pub fn overlaps(&self, other: &Interval) -> bool {
+        self.start <= other.end && other.start <= self.end
     }
 }
 
-/// Parses a duration string (time.md §6.2): `1 day 10 hours 5 minutes`, `2:30:00`,
-/// `1h30m`, `PT10M` ... The result is never negative.
-pub fn parse_duration(text: &str) -> Result<TimeDelta, Error> {
-    let _ = text;
-    todo!("time periods work")
-}
+/// The earliest local time periods work with (the sentinel start of `always`).
+pub const MIN_TIME: NaiveDateTime = NaiveDateTime::MIN;
 
-/// Converts a local wall-clock time in `tz` to an instant, by the daylight-saving
-/// policy: a time inside a skipped hour maps to the end of the gap; a repeated time
-/// maps to its earlier instant for [`Side::Start`] and its later one for
-/// [`Side::End`].
-pub fn to_instant(tz: Tz, local: NaiveDateTime, side: Side) -> DateTime<Utc> {
-    let _ = (tz, local, side);
-    todo!("time periods work")
-}
-
-/// The local wall-clock time of `instant` in `tz`.
-pub fn to_local(tz: Tz, instant: DateTime<Utc>) -> NaiveDateTime {
-    instant.with_timezone(&tz).naive_local()
-}
+/// The latest local time periods work with (the sentinel end of `always`).
+pub const MAX_TIME: NaiveDateTime = NaiveDateTime::MAX;
