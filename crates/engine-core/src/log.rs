@@ -1,7 +1,8 @@
 //! The task log: records of runs, and the read trait conditions use.
 //!
-//! The full `LogStore` (append, query with a filter, retention, SQLite) comes with
-//! the scheduler; conditions only need [`LogRead`].
+//! The full `LogStore` (append, query with a filter, SQLite) comes with the
+//! scheduler; conditions only need [`LogRead`]. [`MemoryLogStore`] is the
+//! in-memory log: indexed per task and action, with a retention bound.
 
 use std::fmt;
 use std::str::FromStr;
@@ -9,6 +10,10 @@ use std::str::FromStr;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::{Error, ErrorKind};
+
+mod memory;
+
+pub use memory::{MemoryLogConfig, MemoryLogStore};
 
 /// What a log record says happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -29,8 +34,14 @@ pub enum Action {
 
 impl Action {
     /// Every action, in declaration order.
-    pub const ALL: [Action; 6] =
-        [Action::Run, Action::Success, Action::Fail, Action::Terminate, Action::Inaction, Action::Crash];
+    pub const ALL: [Action; 6] = [
+        Action::Run,
+        Action::Success,
+        Action::Fail,
+        Action::Terminate,
+        Action::Inaction,
+        Action::Crash,
+    ];
 
     /// The wire name: `run`, `success`, `fail`, `terminate`, `inaction`, `crash`.
     pub fn as_str(self) -> &'static str {
@@ -148,4 +159,83 @@ pub trait LogRead: Send + Sync {
 
     /// The latest record of `task` (in log order) with an action in `actions`.
     fn latest(&self, task: &str, actions: ActionSet) -> Result<Option<LogRecord>, Error>;
+
+    /// The earliest timestamp at or after `from` among the records of `task` with an
+    /// action in `actions` (whatever their log order).
+    ///
+    /// Conditions use it to say when a record enters or leaves a time window. The
+    /// provided implementation bisects time with [`LogRead::count`] (about 70
+    /// counts); an indexed store should answer directly.
+    fn first_since(
+        &self,
+        task: &str,
+        actions: ActionSet,
+        from: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, Error> {
+        if self.count(task, actions, Some(from), DateTime::<Utc>::MAX_UTC)? == 0 {
+            return Ok(None);
+        }
+        // Invariant: a record lies in [from, hi]; shrink hi to the earliest one.
+        let (mut lo, mut hi) = (nanos(from), nanos(DateTime::<Utc>::MAX_UTC));
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if self.count(task, actions, Some(from), instant(mid))? > 0 {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        Ok(Some(instant(hi)))
+    }
+
+    /// The latest timestamp at or before `until` among the records of `task` with an
+    /// action in `actions` (whatever their log order).
+    ///
+    /// The provided implementation bisects time with [`LogRead::count`]; an indexed
+    /// store should answer directly.
+    fn last_until(
+        &self,
+        task: &str,
+        actions: ActionSet,
+        until: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, Error> {
+        if self.count(task, actions, None, until)? == 0 {
+            return Ok(None);
+        }
+        // Invariant: a record lies in [lo, until]; grow lo to the latest one.
+        let (mut lo, mut hi) = (nanos(DateTime::<Utc>::MIN_UTC), nanos(until));
+        while lo < hi {
+            let mid = lo + (hi - lo + 1) / 2;
+            if self.count(task, actions, Some(instant(mid)), until)? > 0 {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        Ok(Some(instant(lo)))
+    }
 }
+
+/// An instant as nanoseconds since the Unix epoch, over the whole range of
+/// `DateTime<Utc>` (which does not fit in an `i64`).
+fn nanos(at: DateTime<Utc>) -> i128 {
+    i128::from(at.timestamp()) * 1_000_000_000 + i128::from(at.timestamp_subsec_nanos())
+}
+
+/// The inverse of [`nanos`], saturating at the ends of the `DateTime<Utc>` range.
+fn instant(ns: i128) -> DateTime<Utc> {
+    let secs = ns.div_euclid(1_000_000_000);
+    let sub = ns.rem_euclid(1_000_000_000);
+    match (i64::try_from(secs), u32::try_from(sub)) {
+        (Ok(secs), Ok(sub)) => DateTime::from_timestamp(secs, sub).unwrap_or(if ns < 0 {
+            DateTime::<Utc>::MIN_UTC
+        } else {
+            DateTime::<Utc>::MAX_UTC
+        }),
+        _ if ns < 0 => DateTime::<Utc>::MIN_UTC,
+        _ => DateTime::<Utc>::MAX_UTC,
+    }
+}
+
+#[cfg(test)]
+mod tests;
