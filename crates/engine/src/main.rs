@@ -1,5 +1,7 @@
-//! The `engine` command line.
+//! The `engine` binary: parses the command line and hands over to [`cli`].
 
-fn main() {
-    std::process::exit(0);
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
 }
