@@ -23,7 +23,7 @@ use serde_json::{Map, Value};
 
 use super::{Condition, CycleCompare, Outcome, Quantifier, Schedule, StatusAction, Window};
 use crate::log::{Action, ActionSet, LogRead};
-use crate::time::{AnchoredPeriod, Side, to_instant, to_local};
+use crate::time::{AnchoredPeriod, Interval, Side, to_instant, to_local};
 use crate::{Error, ErrorKind};
 
 mod next;
@@ -467,10 +467,23 @@ fn sub(at: DateTime<Utc>, d: TimeDelta) -> DateTime<Utc> {
 
 /// Whether local now is inside `period`, and the rolled-back window as instants
 /// (its end never after now).
+///
+/// For a full cycle (`daily starting 10:00`) the boundary instant starts a new
+/// cycle, as midnight starts a new day for `daily`: rolled back from exactly
+/// 10:00 the window is `[10:00, 10:00]` (the v1.2.0 rule of time.md §5,
+/// QUIRK-T3; `AnchoredPeriod::rollback` itself gives the whole previous cycle
+/// there).
 fn period_window(period: &AnchoredPeriod, ctx: &EvalContext<'_>) -> (bool, Span) {
     let local = to_local(ctx.tz, ctx.now);
     let inside = period.contains(local);
-    let window = period.rollback(local);
+    let mut window = period.rollback(local);
+    if period.start_ns() == period.end_ns()
+        && local
+            .checked_add_signed(TimeDelta::nanoseconds(1))
+            .is_some_and(|next| period.rollback(next).start == local)
+    {
+        window = Interval { start: local, end: local };
+    }
     let start = to_instant(ctx.tz, window.start, Side::Start);
     let end = to_instant(ctx.tz, window.end, Side::End).min(ctx.now);
     (
