@@ -1,13 +1,13 @@
 //! The one error type of engine-core.
 
-use std::fmt;
 use std::ops::Range;
 
 /// An error of engine-core: what went wrong and, for text input, where.
 ///
 /// Parse errors keep the input and the byte span of the offending part, so they can
 /// be shown with a caret (see [`Error::render`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}{}", at_byte(span))]
 pub struct Error {
     kind: ErrorKind,
     message: String,
@@ -82,13 +82,7 @@ impl Error {
     }
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.span {
-            Some(span) => write!(f, "{} at byte {}", self.message, span.start),
-            None => f.write_str(&self.message),
-        }
-    }
+/// ` at byte N` for errors with a span, else nothing.
+fn at_byte(span: &Option<Range<usize>>) -> String {
+    span.as_ref().map(|span| format!(" at byte {}", span.start)).unwrap_or_default()
 }
-
-impl std::error::Error for Error {}

@@ -19,6 +19,7 @@ pub mod clock;
 pub mod condition;
 mod error;
 pub mod log;
+pub mod task;
 pub mod time;
 
 pub use clock::{Clock, ManualClock, SystemClock};
