@@ -1,6 +1,7 @@
 //! Reading what the user gives on the command line: local times, the time zone,
 //! `--param KEY=VALUE` pairs and task log files; and printing local times.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
@@ -122,8 +123,20 @@ pub(crate) fn parse_params(pairs: &[String]) -> Result<Map<String, Value>, Failu
     Ok(params)
 }
 
+/// The records of a logs file.
+#[derive(Debug, Default)]
+pub(crate) struct Logs {
+    /// The records, in log order.
+    pub(crate) records: Vec<LogRecord>,
+    /// Action names that are not engine actions, with how many records had each.
+    /// Such records are kept as [`Action::Crash`] records, which no condition
+    /// counts: like any latest record that is not `run`, they only end a run for
+    /// `is running` (the original treats unknown actions the same way).
+    pub(crate) unknown_actions: BTreeMap<String, usize>,
+}
+
 /// Reads a task log file (see [`parse_logs`]).
-pub(crate) fn read_logs(path: &Path, tz: Tz) -> Result<Vec<LogRecord>, Failure> {
+pub(crate) fn read_logs(path: &Path, tz: Tz) -> Result<Logs, Failure> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         Failure::Input(format!(
             "cannot read the logs file '{}': {e}",
@@ -138,7 +151,7 @@ pub(crate) fn read_logs(path: &Path, tz: Tz) -> Result<Vec<LogRecord>, Failure> 
 /// (a stream of objects) of `{task_name, action, timestamp}`; other fields are
 /// ignored, timestamps are local times in `tz`. The error says where (line and
 /// column) the file went wrong.
-pub(crate) fn parse_logs(text: &str, tz: Tz) -> Result<Vec<LogRecord>, serde_json::Error> {
+pub(crate) fn parse_logs(text: &str, tz: Tz) -> Result<Logs, serde_json::Error> {
     let raw: Vec<RawRecord> = if text.trim_start().starts_with('[') {
         serde_json::from_str(text)?
     } else {
@@ -146,33 +159,26 @@ pub(crate) fn parse_logs(text: &str, tz: Tz) -> Result<Vec<LogRecord>, serde_jso
             .into_iter()
             .collect::<Result<_, _>>()?
     };
-    Ok(raw
-        .into_iter()
-        .map(|r| {
-            LogRecord::new(
-                r.task_name,
-                r.action,
-                to_instant(tz, r.timestamp, Side::Start),
-            )
-        })
-        .collect())
+    let mut logs = Logs::default();
+    for record in raw {
+        let action = record.action.parse().unwrap_or_else(|_| {
+            *logs.unknown_actions.entry(record.action).or_default() += 1;
+            Action::Crash
+        });
+        let timestamp = to_instant(tz, record.timestamp, Side::Start);
+        logs.records
+            .push(LogRecord::new(record.task_name, action, timestamp));
+    }
+    Ok(logs)
 }
 
 /// One record of a logs file as written.
 #[derive(Deserialize)]
 struct RawRecord {
     task_name: String,
-    #[serde(deserialize_with = "action")]
-    action: Action,
+    action: String,
     #[serde(deserialize_with = "timestamp")]
     timestamp: NaiveDateTime,
-}
-
-/// Deserializes an action name (`run`, `success` ...).
-fn action<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Action, D::Error> {
-    let text = String::deserialize(deserializer)?;
-    text.parse::<Action>()
-        .map_err(|e| D::Error::custom(e.message()))
 }
 
 /// Deserializes a local timestamp.
