@@ -2,9 +2,9 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
-use engine::Condition;
 use engine::condition::eval::{EvalContext, SchedulerState};
 use engine::log::{Action, LogRecord, MemoryLogConfig, MemoryLogStore};
+use engine::{Clock, Condition, SystemClock};
 use serde_json::{Map, Value};
 
 use super::args::{CondArgs, CondCommand, EvalArgs, NextArgs, ParseArgs, WorldArgs};
@@ -42,7 +42,7 @@ fn eval(args: &EvalArgs, streams: &mut Streams<'_>) -> Result<(), Failure> {
     let world = World::read(&args.world, streams)?;
     let now = match &args.now {
         Some(text) => parse_time("--now", text, world.tz)?,
-        None => Utc::now(),
+        None => SystemClock.now(),
     };
     let started = args
         .started
@@ -65,7 +65,7 @@ fn next(args: &NextArgs, streams: &mut Streams<'_>) -> Result<(), Failure> {
     let world = World::read(&args.world, streams)?;
     let from = match &args.from {
         Some(text) => parse_time("--from", text, world.tz)?,
-        None => Utc::now(),
+        None => SystemClock.now(),
     };
     let task = args.world.task.as_deref().unwrap_or(DEFAULT_NEXT_TASK);
     let horizon = from
