@@ -57,7 +57,10 @@ fn best_of<R: Record>(filter: &Filter, records: &[R]) -> (Duration, usize) {
     let mut kept = 0;
     for _ in 0..RUNS {
         let started = Instant::now();
-        kept = black_box(records).iter().filter(|r| filter.matches(*r)).count();
+        kept = black_box(records)
+            .iter()
+            .filter(|r| filter.matches(*r))
+            .count();
         best = best.min(started.elapsed());
     }
     (best, black_box(kept))
@@ -65,21 +68,40 @@ fn best_of<R: Record>(filter: &Filter, records: &[R]) -> (Duration, usize) {
 
 fn report(label: &str, records: usize, predicates: usize, (best, kept): (Duration, usize)) {
     let rate = records as f64 / best.as_secs_f64() / 1e6;
-    println!("{label}: {records} records, {predicates} predicates: {rate:.1} M records/s (best of {RUNS}, {kept} kept)");
+    println!(
+        "{label}: {records} records, {predicates} predicates: {rate:.1} M records/s (best of {RUNS}, {kept} kept)"
+    );
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let records = records();
 
-    let filter = Filter::parse("timestamp$min=2021-01-03&timestamp$max=2021-01-07+12:00&action=run")?;
-    filter.check(&[("timestamp", FieldType::Time), ("action", FieldType::Text)].into_iter().collect())?;
+    let filter =
+        Filter::parse("timestamp$min=2021-01-03&timestamp$max=2021-01-07+12:00&action=run")?;
+    filter.check(
+        &[("timestamp", FieldType::Time), ("action", FieldType::Text)]
+            .into_iter()
+            .collect(),
+    )?;
     report("query filter", records.len(), 3, best_of(&filter, &records));
 
-    let filter = Filter::parse("task_name=task-1&task_name=task-2&task_name=task-3&action$not=run&created$min=1609500000")?;
-    report("query filter (any-of, $not, number)", records.len(), 3, best_of(&filter, &records));
+    let filter = Filter::parse(
+        "task_name=task-1&task_name=task-2&task_name=task-3&action$not=run&created$min=1609500000",
+    )?;
+    report(
+        "query filter (any-of, $not, number)",
+        records.len(),
+        3,
+        best_of(&filter, &records),
+    );
 
     let filter = Filter::parse("task_name$regex=task-1[0-9]&action=fail")?;
-    report("query filter ($regex)", records.len(), 2, best_of(&filter, &records));
+    report(
+        "query filter ($regex)",
+        records.len(),
+        2,
+        best_of(&filter, &records),
+    );
 
     let json: Vec<serde_json::Value> = records
         .iter()
@@ -92,7 +114,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             })
         })
         .collect();
-    let filter = Filter::parse("timestamp$min=2021-01-01+03:00&timestamp$max=2021-01-01+12:00&action=run")?;
-    report("query filter (JSON records, text times)", json.len(), 3, best_of(&filter, &json));
+    let filter =
+        Filter::parse("timestamp$min=2021-01-01+03:00&timestamp$max=2021-01-01+12:00&action=run")?;
+    report(
+        "query filter (JSON records, text times)",
+        json.len(),
+        3,
+        best_of(&filter, &json),
+    );
     Ok(())
 }
