@@ -22,6 +22,9 @@ pub mod eval;
 pub mod lexer;
 pub mod parser;
 
+#[cfg(test)]
+mod tests;
+
 /// A parsed condition.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Condition {
@@ -253,9 +256,219 @@ impl FromStr for Condition {
     }
 }
 
+/// The canonical text: single spaces, ` & `, ` | `, `~` without a space after it,
+/// parentheses only where precedence needs them, literals and durations as stored.
+///
+/// For every tree the parser produces, parsing this text gives the same tree.
+/// Trees the parser never produces print as close as the syntax allows: `Not(Not(a))`
+/// prints `~~a` (which parses to `a`), an `All`/`Any` with no item prints `true` /
+/// `false` and with one item prints that item, and the `task` of an execution or
+/// dependency condition (the owner) is not part of the text.
 impl fmt::Display for Condition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let _ = f;
-        todo!("condition parser work: canonical text")
+        match self {
+            Condition::Constant { value, always } => {
+                if *always {
+                    f.write_str("always ")?;
+                }
+                f.write_str(if *value { "true" } else { "false" })
+            }
+            Condition::Not(inner) => {
+                f.write_str("~")?;
+                write_operand(f, inner, |c| {
+                    matches!(c, Condition::All(_) | Condition::Any(_))
+                })
+            }
+            Condition::All(items) => write_joined(f, items, " & ", "true", |c| {
+                matches!(c, Condition::All(_) | Condition::Any(_))
+            }),
+            Condition::Any(items) => {
+                write_joined(f, items, " | ", "false", |c| matches!(c, Condition::Any(_)))
+            }
+            Condition::Executable {
+                task: _,
+                schedule,
+                run_prefix,
+            } => {
+                if *run_prefix {
+                    f.write_str("run ")?;
+                }
+                match schedule {
+                    Schedule::Period(spec) => {
+                        f.write_str(freq_word(spec.unit()))?;
+                        write!(f, "{}", spec.form)
+                    }
+                    Schedule::Every(delta) => write!(f, "every {}", delta.text),
+                    Schedule::Cron(cron) => write!(f, "cron {}", cron.text),
+                }
+            }
+            Condition::Status {
+                task,
+                action,
+                window,
+            } => {
+                if let Some(task) = task {
+                    write!(f, "task '{task}' ")?;
+                }
+                write!(f, "has {}", action.word())?;
+                match window {
+                    None => Ok(()),
+                    Some(Window::Period(spec)) => {
+                        write!(f, " {}{}", period_word(spec.unit()), spec.form)
+                    }
+                    Some(Window::Past { delta, in_prefix }) => {
+                        let prefix = if *in_prefix { "in " } else { "" };
+                        write!(f, " {prefix}past {}", delta.text)
+                    }
+                }
+            }
+            Condition::Running { task, while_prefix } => {
+                if *while_prefix {
+                    f.write_str("while ")?;
+                }
+                write!(f, "task '{task}' is running")
+            }
+            Condition::Dependency {
+                task: _,
+                depends_on,
+                quantifier,
+                outcome,
+            } => {
+                f.write_str(match quantifier {
+                    Quantifier::Single => "after task ",
+                    Quantifier::All => "after tasks ",
+                    Quantifier::Any => "after any tasks ",
+                })?;
+                for (i, name) in depends_on.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "'{name}'")?;
+                }
+                match outcome {
+                    Outcome::Succeeded { explicit: false } => Ok(()),
+                    Outcome::Succeeded { explicit: true } => f.write_str(" succeeded"),
+                    Outcome::Failed => f.write_str(" failed"),
+                    Outcome::Finished => f.write_str(" finished"),
+                    Outcome::Terminated => f.write_str(" terminated"),
+                }
+            }
+            Condition::SchedulerCycles { compare, n } => {
+                let compare = match compare {
+                    CycleCompare::MoreThan => "more than ",
+                    CycleCompare::LessThan => "less than ",
+                    CycleCompare::Exactly => "",
+                };
+                write!(f, "scheduler has {compare}{n} cycles")
+            }
+            Condition::SchedulerStarted(delta) => write!(f, "scheduler started {} ago", delta.text),
+            Condition::SchedulerRunOver(delta) => {
+                write!(f, "scheduler has run over {}", delta.text)
+            }
+            Condition::Env(env) => write!(f, "env '{env}'"),
+            Condition::ParamExists(key) => write!(f, "param '{key}' exists"),
+            Condition::ParamIs { key, value } => write!(f, "param '{key}' is '{value}'"),
+            Condition::TimeOf(spec) => {
+                write!(f, "time of {}{}", unit_word(spec.unit()), spec.form)
+            }
+        }
     }
+}
+
+/// The qualifier of a period with its leading space (nothing for the whole cycle):
+/// ` between 10:00 and 12:00`, ` on Mon` ...
+impl fmt::Display for PeriodForm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PeriodForm::Whole => Ok(()),
+            PeriodForm::Starting(start) => write!(f, " starting {start}"),
+            PeriodForm::Between(start, end) => write!(f, " between {start} and {end}"),
+            PeriodForm::After(start) => write!(f, " after {start}"),
+            PeriodForm::Before(end) => write!(f, " before {end}"),
+            PeriodForm::On(start) => write!(f, " on {start}"),
+        }
+    }
+}
+
+impl StatusAction {
+    /// The word after `has`: `started`, `succeeded`, `failed` ...
+    pub fn word(self) -> &'static str {
+        match self {
+            StatusAction::Started => "started",
+            StatusAction::Succeeded => "succeeded",
+            StatusAction::Failed => "failed",
+            StatusAction::Finished => "finished",
+            StatusAction::Terminated => "terminated",
+            StatusAction::Inacted => "inacted",
+        }
+    }
+}
+
+/// `minutely` ... `monthly`.
+fn freq_word(unit: Unit) -> &'static str {
+    match unit {
+        Unit::Minute => "minutely",
+        Unit::Hour => "hourly",
+        Unit::Day => "daily",
+        Unit::Week => "weekly",
+        Unit::Month => "monthly",
+    }
+}
+
+/// `this minute` ... `this month` (with `today`).
+fn period_word(unit: Unit) -> &'static str {
+    match unit {
+        Unit::Minute => "this minute",
+        Unit::Hour => "this hour",
+        Unit::Day => "today",
+        Unit::Week => "this week",
+        Unit::Month => "this month",
+    }
+}
+
+/// `minute` ... `month`.
+fn unit_word(unit: Unit) -> &'static str {
+    match unit {
+        Unit::Minute => "minute",
+        Unit::Hour => "hour",
+        Unit::Day => "day",
+        Unit::Week => "week",
+        Unit::Month => "month",
+    }
+}
+
+/// Writes `cond`, in parentheses when `needs_parens(cond)`.
+fn write_operand(
+    f: &mut fmt::Formatter<'_>,
+    cond: &Condition,
+    needs_parens: fn(&Condition) -> bool,
+) -> fmt::Result {
+    if needs_parens(cond) {
+        write!(f, "({cond})")
+    } else {
+        write!(f, "{cond}")
+    }
+}
+
+/// Writes `items` joined by `sep`; `empty` when there is none.
+fn write_joined(
+    f: &mut fmt::Formatter<'_>,
+    items: &[Condition],
+    sep: &str,
+    empty: &str,
+    needs_parens: fn(&Condition) -> bool,
+) -> fmt::Result {
+    if let [only] = items {
+        return write!(f, "{only}");
+    }
+    if items.is_empty() {
+        return f.write_str(empty);
+    }
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            f.write_str(sep)?;
+        }
+        write_operand(f, item, needs_parens)?;
+    }
+    Ok(())
 }

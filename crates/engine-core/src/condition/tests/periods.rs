@@ -1,0 +1,1 @@
+//! Phrases with periods and durations: execution, status windows, `time of`.

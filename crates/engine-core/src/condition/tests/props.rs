@@ -1,0 +1,1 @@
+//! Properties: printing then parsing gives the same tree; no input panics.
