@@ -12,8 +12,10 @@ use chrono::{DateTime, TimeDelta, Utc};
 use crate::{Error, ErrorKind};
 
 mod memory;
+mod store;
 
 pub use memory::{MemoryLogConfig, MemoryLogStore};
+pub use store::{LogStore, TaskLogSummary};
 
 /// What a log record says happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -1,0 +1,47 @@
+//! The full task log interface the scheduler and the API use: [`LogStore`].
+//!
+//! OWNED BY THE LOG-STORE WORK (scheduler issue): the trait below is the contract
+//! the session and scheduler are written against.
+
+use chrono::{DateTime, Utc};
+use engine_query::Filter;
+
+use super::{Action, LogRead, LogRecord};
+use crate::Error;
+
+/// The latest record times of one task, and its status: what `status` and
+/// `last_*` are derived from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TaskLogSummary {
+    /// The action of the task's latest record (in log order).
+    pub status: Option<Action>,
+    /// The timestamp of the latest record of each action, indexed by `Action as usize`.
+    pub last: [Option<DateTime<Utc>>; 6],
+}
+
+impl TaskLogSummary {
+    /// The timestamp of the latest record with `action`.
+    pub fn last(&self, action: Action) -> Option<DateTime<Utc>> {
+        self.last[action as usize]
+    }
+}
+
+/// A task log: append records, read them by filter, and answer the indexed
+/// look-ups conditions need ([`LogRead`]).
+///
+/// `append` returning `Ok` means the record is stored; for a durable store, on
+/// disk. Implementations are shared between the scheduler and the API
+/// (`Send + Sync`) and never hold a lock while doing I/O for another caller.
+pub trait LogStore: LogRead {
+    /// Appends one record.
+    fn append(&self, record: LogRecord) -> Result<(), Error>;
+
+    /// The records matching `filter`, in log order (oldest first). With `limit`,
+    /// only the newest `limit` of them (still oldest first). Uses the filter's
+    /// push-down on `task_name`, `action` and `timestamp` so an index is used
+    /// instead of a scan where possible.
+    fn query(&self, filter: &Filter, limit: Option<usize>) -> Result<Vec<LogRecord>, Error>;
+
+    /// The status and latest times of `task`.
+    fn summary(&self, task: &str) -> Result<TaskLogSummary, Error>;
+}
