@@ -40,12 +40,19 @@ mod calendar;
 mod cycle;
 mod duration;
 mod literal;
+mod period;
+mod year;
 mod zone;
+
+#[cfg(test)]
+mod tests;
 
 pub use anchored::AnchoredPeriod;
 pub use duration::{format_duration, parse_duration};
 pub use literal::parse_literal;
-pub use zone::{to_instant, to_local};
+pub use period::{Period, parse_period};
+pub use year::YearPeriod;
+pub use zone::{InstantInterval, to_instant, to_local};
 
 /// Nanoseconds: offsets inside a cycle.
 pub type Nanos = i64;

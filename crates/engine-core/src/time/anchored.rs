@@ -3,10 +3,13 @@
 
 use std::fmt;
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
+use chrono_tz::Tz;
 
+use super::calendar::add_nanos;
 use super::cycle::{Cycle, Occurrences};
 use super::literal;
+use super::zone::{self, InstantInterval, to_instant, to_local};
 use super::{DAY, HOUR, Interval, MINUTE, Nanos, SECOND, Side, Unit};
 use crate::Error;
 
@@ -73,19 +76,31 @@ impl AnchoredPeriod {
     /// always a full cycle, also for day-only week and month literals).
     pub fn starting(unit: Unit, start: &str) -> Result<Self, Error> {
         let start = literal::parse_literal(unit, start, Side::Start)?;
-        Ok(AnchoredPeriod { unit, start, end: start })
+        Ok(AnchoredPeriod {
+            unit,
+            start,
+            end: start,
+        })
     }
 
     /// The whole cycle: `daily`, `today`, `this week` ...
     pub fn whole(unit: Unit) -> Self {
-        AnchoredPeriod { unit, start: 0, end: unit.nominal_length() - 1 }
+        AnchoredPeriod {
+            unit,
+            start: 0,
+            end: unit.nominal_length() - 1,
+        }
     }
 
     /// A period from raw offsets. Offsets outside the nominal cycle are clamped into
     /// `0 ..= nominal length - 1 ns`.
     pub fn from_offsets(unit: Unit, start: Nanos, end: Nanos) -> Self {
         let last = unit.nominal_length() - 1;
-        AnchoredPeriod { unit, start: start.clamp(0, last), end: end.clamp(0, last) }
+        AnchoredPeriod {
+            unit,
+            start: start.clamp(0, last),
+            end: end.clamp(0, last),
+        }
     }
 
     /// The cycle.
@@ -123,7 +138,9 @@ impl AnchoredPeriod {
     pub fn rollback(&self, at: NaiveDateTime) -> Interval {
         // Every cycle near `at` has an occurrence except possibly one month in a
         // row, which the search covers, so the fallback is never used.
-        self.occurrences().rollback(at).unwrap_or(Interval { start: at, end: at })
+        self.occurrences()
+            .rollback(at)
+            .unwrap_or(Interval { start: at, end: at })
     }
 
     /// From `at` to the end of the current occurrence when `at` is inside, else the
@@ -134,7 +151,9 @@ impl AnchoredPeriod {
     /// 10:00 (QUIRK-T3, the intended value).
     pub fn rollforward(&self, at: NaiveDateTime) -> Interval {
         // As in `rollback`, the fallback is never used.
-        self.occurrences().rollforward(at).unwrap_or(Interval { start: at, end: at })
+        self.occurrences()
+            .rollforward(at)
+            .unwrap_or(Interval { start: at, end: at })
     }
 
     /// The first instant after `at` at which [`AnchoredPeriod::contains`] or the
@@ -142,11 +161,79 @@ impl AnchoredPeriod {
     /// occurrence or the nanosecond after the current one ends. For a full cycle,
     /// the nanosecond after the next boundary.
     pub fn next_change(&self, at: NaiveDateTime) -> NaiveDateTime {
-        self.occurrences().next_change(at).unwrap_or(super::MAX_TIME)
+        self.occurrences()
+            .next_change(at)
+            .unwrap_or(super::MAX_TIME)
+    }
+
+    /// [`AnchoredPeriod::rollback`] of the local time of `now` in `tz`, as
+    /// instants (time zones and daylight saving: see `docs/time-zones.md`).
+    ///
+    /// The end is `now` when `now` is inside, and never after `now`. Starts map by
+    /// [`to_instant`] with [`Side::Start`], except that an occurrence that directly
+    /// follows the previous one (`daily`, `monthly`, full cycles) never starts
+    /// before the previous one ended: when a repeated hour straddles the boundary,
+    /// the repeated hour belongs to the earlier occurrence, so consecutive windows
+    /// cover every instant exactly once.
+    pub fn rollback_in(&self, tz: Tz, now: DateTime<Utc>) -> InstantInterval {
+        let local = to_local(tz, now);
+        let window = self.rollback(local);
+        let start = self.start_instant(tz, window.start);
+        let converted = zone::back_to_instants(tz, now, local, window);
+        if start <= converted.end {
+            return InstantInterval {
+                start,
+                end: converted.end,
+            };
+        }
+        // `now` lies in the second pass of a repeated hour that the previous
+        // occurrence claims: it belongs to that occurrence.
+        let previous = self.rollback(add_nanos(window.start, -1));
+        InstantInterval {
+            start: self.start_instant(tz, previous.start).min(now),
+            end: now,
+        }
+    }
+
+    /// [`AnchoredPeriod::rollforward`] of the local time of `now` in `tz`, as
+    /// instants: the start is `now` when `now` is inside, and never before `now`;
+    /// starts follow the rule of [`AnchoredPeriod::rollback_in`].
+    pub fn rollforward_in(&self, tz: Tz, now: DateTime<Utc>) -> InstantInterval {
+        let local = to_local(tz, now);
+        let window = self.rollforward(local);
+        let converted = zone::forward_to_instants(tz, now, local, window);
+        if window.start == local {
+            return converted;
+        }
+        let start = self.start_instant(tz, window.start).max(now);
+        InstantInterval {
+            start,
+            end: converted.end.max(start),
+        }
+    }
+
+    /// The instant an occurrence starting at local `start` begins: by the policy,
+    /// but not before the end of a directly preceding occurrence.
+    fn start_instant(&self, tz: Tz, start: NaiveDateTime) -> DateTime<Utc> {
+        let instant = to_instant(tz, start, Side::Start);
+        let before = add_nanos(start, -1);
+        if before == start || !self.contains(before) {
+            return instant;
+        }
+        let previous_end = to_instant(tz, before, Side::End);
+        instant.max(
+            previous_end
+                .checked_add_signed(TimeDelta::nanoseconds(1))
+                .unwrap_or(previous_end),
+        )
     }
 
     fn occurrences(&self) -> Occurrences {
-        Occurrences { cycle: cycle_of(self.unit), start: self.start, end: self.end }
+        Occurrences {
+            cycle: cycle_of(self.unit),
+            start: self.start,
+            end: self.end,
+        }
     }
 }
 
@@ -154,10 +241,14 @@ impl AnchoredPeriod {
 /// weeks start four days later), or calendar months.
 fn cycle_of(unit: Unit) -> Cycle {
     match unit {
-        Unit::Minute | Unit::Hour | Unit::Day => {
-            Cycle::Fixed { len: unit.nominal_length(), origin: 0 }
-        }
-        Unit::Week => Cycle::Fixed { len: unit.nominal_length(), origin: 4 * i128::from(DAY) },
+        Unit::Minute | Unit::Hour | Unit::Day => Cycle::Fixed {
+            len: unit.nominal_length(),
+            origin: 0,
+        },
+        Unit::Week => Cycle::Fixed {
+            len: unit.nominal_length(),
+            origin: 4 * i128::from(DAY),
+        },
         Unit::Month => Cycle::Month,
     }
 }
@@ -190,7 +281,9 @@ pub(super) fn render_offset(unit: Unit, offset: Nanos, side: Side) -> String {
         Unit::Day => render_clock(offset),
         Unit::Week => {
             let (day, time) = split_day(offset, side);
-            let name = WEEKDAY_ABBREVIATIONS.get(usize::try_from(day).unwrap_or(0)).unwrap_or(&"Mon");
+            let name = WEEKDAY_ABBREVIATIONS
+                .get(usize::try_from(day).unwrap_or(0))
+                .unwrap_or(&"Mon");
             join_day(name, time)
         }
         Unit::Month => {

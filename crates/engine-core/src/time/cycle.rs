@@ -150,7 +150,10 @@ impl Occurrences {
         let mut latest_before: Option<(Ticks, Ticks)> = None;
         for (s, e) in self.around(t) {
             if s <= now && now <= e {
-                return Some(Interval { start: calendar::from_ticks(s), end: t });
+                return Some(Interval {
+                    start: calendar::from_ticks(s),
+                    end: t,
+                });
             }
             if e < now {
                 latest_before = Some((s, e));
@@ -170,12 +173,18 @@ impl Occurrences {
                 containing = Some(e);
             } else if s > now {
                 return Some(match containing {
-                    Some(end) => Interval { start: t, end: calendar::from_ticks(end) },
+                    Some(end) => Interval {
+                        start: t,
+                        end: calendar::from_ticks(end),
+                    },
                     None => interval(s, e),
                 });
             }
         }
-        containing.map(|end| Interval { start: t, end: calendar::from_ticks(end) })
+        containing.map(|end| Interval {
+            start: t,
+            end: calendar::from_ticks(end),
+        })
     }
 
     /// The first instant after `t` at which membership or the rolled-back window
@@ -194,5 +203,8 @@ impl Occurrences {
 }
 
 fn interval(start: Ticks, end: Ticks) -> Interval {
-    Interval { start: calendar::from_ticks(start), end: calendar::from_ticks(end) }
+    Interval {
+        start: calendar::from_ticks(start),
+        end: calendar::from_ticks(end),
+    }
 }

@@ -46,8 +46,15 @@ use crate::{Error, ErrorKind};
 /// ```
 pub fn parse_duration(text: &str) -> Result<TimeDelta, Error> {
     let trimmed = text.trim();
-    let body = trimmed.strip_prefix(['+', '-']).unwrap_or(trimmed).trim_start();
-    let total = if body.starts_with(['P', 'p']) { iso(body, trimmed)? } else { terms(body, trimmed)? };
+    let body = trimmed
+        .strip_prefix(['+', '-'])
+        .unwrap_or(trimmed)
+        .trim_start();
+    let total = if body.starts_with(['P', 'p']) {
+        iso(body, trimmed)?
+    } else {
+        terms(body, trimmed)?
+    };
     let nanos = i64::try_from(total).map_err(|_| too_long(trimmed))?;
     Ok(TimeDelta::nanoseconds(nanos))
 }
@@ -67,12 +74,18 @@ pub fn parse_duration(text: &str) -> Result<TimeDelta, Error> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn format_duration(duration: TimeDelta) -> String {
-    let total =
-        i128::from(duration.num_seconds()) * i128::from(SECOND) + i128::from(duration.subsec_nanos());
+    let total = i128::from(duration.num_seconds()) * i128::from(SECOND)
+        + i128::from(duration.subsec_nanos());
     let day = i128::from(DAY);
     let (days, rest) = (total.div_euclid(day), total.rem_euclid(day));
-    let (hours, minutes) = (rest / i128::from(HOUR), rest % i128::from(HOUR) / i128::from(MINUTE));
-    let (seconds, nanos) = (rest % i128::from(MINUTE) / i128::from(SECOND), rest % i128::from(SECOND));
+    let (hours, minutes) = (
+        rest / i128::from(HOUR),
+        rest % i128::from(HOUR) / i128::from(MINUTE),
+    );
+    let (seconds, nanos) = (
+        rest % i128::from(MINUTE) / i128::from(SECOND),
+        rest % i128::from(SECOND),
+    );
     let sign = if total < 0 { "+" } else { "" };
     let fraction = match nanos {
         0 => String::new(),
@@ -127,7 +140,9 @@ impl Number<'_> {
 }
 
 fn digits_value(digits: &str) -> Option<i128> {
-    digits.bytes().try_fold(0_i128, |acc, b| acc.checked_mul(10)?.checked_add(i128::from(b - b'0')))
+    digits.bytes().try_fold(0_i128, |acc, b| {
+        acc.checked_mul(10)?.checked_add(i128::from(b - b'0'))
+    })
 }
 
 /// Reads a number at the start of `text`; `None` when there is none.
@@ -185,7 +200,9 @@ fn terms(body: &str, text: &str) -> Result<i128, Error> {
             nanos
         } else {
             let after = after.trim_start();
-            let end = after.find(|c: char| !c.is_alphabetic()).unwrap_or(after.len());
+            let end = after
+                .find(|c: char| !c.is_alphabetic())
+                .unwrap_or(after.len());
             let (word, after) = after.split_at(end);
             if word.is_empty() {
                 return Err(error(format!(
@@ -201,7 +218,9 @@ fn terms(body: &str, text: &str) -> Result<i128, Error> {
 }
 
 fn clock_error(text: &str, found: &str) -> Error {
-    error(format!("expected a clock duration like 02:00:00 or 1:30:00.5 in '{text}', found '{found}'"))
+    error(format!(
+        "expected a clock duration like 02:00:00 or 1:30:00.5 in '{text}', found '{found}'"
+    ))
 }
 
 /// `:MM:SS[.f]` after the hours of a clock term: the total and what follows.
@@ -261,7 +280,9 @@ fn unit_nanos(word: &str) -> Option<Nanos> {
 /// are errors.
 fn iso(body: &str, text: &str) -> Result<i128, Error> {
     let iso_error = |found: &str| {
-        error(format!("expected an ISO 8601 duration like P1DT2H or PT10M in '{text}', found '{found}'"))
+        error(format!(
+            "expected an ISO 8601 duration like P1DT2H or PT10M in '{text}', found '{found}'"
+        ))
     };
     // The designators in the order they may appear, with their lengths.
     const DATE: [(char, Nanos); 2] = [('W', 7 * DAY), ('D', DAY)];
@@ -284,7 +305,11 @@ fn iso(body: &str, text: &str) -> Result<i128, Error> {
             }
         }
         let (value, after) = number(rest).ok_or_else(|| iso_error(rest))?;
-        let designator = after.chars().next().ok_or_else(|| iso_error(rest))?.to_ascii_uppercase();
+        let designator = after
+            .chars()
+            .next()
+            .ok_or_else(|| iso_error(rest))?
+            .to_ascii_uppercase();
         let Some(position) = designators.iter().position(|(d, _)| *d == designator) else {
             if !in_time && matches!(designator, 'Y' | 'M') {
                 return Err(error(format!(

@@ -55,7 +55,10 @@ pub(super) struct Literal {
 
 impl Literal {
     fn exact(offset: Nanos) -> Self {
-        Literal { offset, whole_day: false }
+        Literal {
+            offset,
+            whole_day: false,
+        }
     }
 
     /// The offset for `side`: a whole day on the end side is its last nanosecond.
@@ -68,7 +71,10 @@ impl Literal {
 }
 
 fn invalid(expected: &str, text: &str) -> Error {
-    Error::new(ErrorKind::InvalidTime, format!("expected {expected}, found '{text}'"))
+    Error::new(
+        ErrorKind::InvalidTime,
+        format!("expected {expected}, found '{text}'"),
+    )
 }
 
 const TIME_OF_DAY: &str = "a time of day like 10:00, 10:00:30 or 10pm";
@@ -79,7 +85,9 @@ const TIME_OF_MONTH: &str = "a day of the month like 1st, 15 or 5th 12:30";
 
 /// Splits `text` after its leading ASCII digits.
 pub(super) fn split_digits(text: &str) -> (&str, &str) {
-    let end = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let end = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     text.split_at(end)
 }
 
@@ -126,7 +134,9 @@ fn parse_time_of_hour(text: &str) -> Result<Nanos, Error> {
         let minutes = small_number(minutes, 2).filter(|m| *m < 60)?;
         Some(minutes * MINUTE + seconds_with_fraction(seconds)?)
     });
-    clock.or_else(|| quarter(text)).ok_or_else(|| invalid(TIME_OF_HOUR, text))
+    clock
+        .or_else(|| quarter(text))
+        .ok_or_else(|| invalid(TIME_OF_HOUR, text))
 }
 
 /// `N quarter`, `N q`, `Nq` (case-insensitive, N = 1-4): N·15 minutes, where the
@@ -203,10 +213,15 @@ const WEEKDAYS: [(&str, &str); 7] = [
 
 /// Week literal: `<Dayname>[ ][<time of day>]`.
 fn parse_time_of_week(text: &str) -> Result<Literal, Error> {
-    let found = WEEKDAYS.iter().zip(0_i64..).find_map(|((full, abbr), day)| {
-        let rest = text.strip_prefix(full).or_else(|| text.strip_prefix(abbr))?;
-        Some((day, rest))
-    });
+    let found = WEEKDAYS
+        .iter()
+        .zip(0_i64..)
+        .find_map(|((full, abbr), day)| {
+            let rest = text
+                .strip_prefix(full)
+                .or_else(|| text.strip_prefix(abbr))?;
+            Some((day, rest))
+        });
     let Some((day, rest)) = found else {
         return Err(invalid(TIME_OF_WEEK, text));
     };
@@ -221,7 +236,10 @@ pub(super) fn with_time_of_day(
     expected: &str,
 ) -> Result<Literal, Error> {
     if rest.is_empty() {
-        return Ok(Literal { offset: day_offset, whole_day: true });
+        return Ok(Literal {
+            offset: day_offset,
+            whole_day: true,
+        });
     }
     let clock = rest.strip_prefix(' ').unwrap_or(rest).trim_start();
     match time_of_day(clock) {

@@ -5,7 +5,53 @@ use chrono::{DateTime, LocalResult, NaiveDateTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use super::calendar;
-use super::{DAY, MAX_TIME, MIN_TIME, Side};
+use super::{DAY, Interval, MAX_TIME, MIN_TIME, Side};
+
+/// A closed interval of instants, both ends inclusive: a period's window converted
+/// from local time by the daylight-saving policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct InstantInterval {
+    /// The first instant inside.
+    pub start: DateTime<Utc>,
+    /// The last instant inside.
+    pub end: DateTime<Utc>,
+}
+
+/// Converts a window rolled back from local `local` (= `now` in `tz`) to instants:
+/// an end at `local` is `now` itself, other ends map by the policy but never past
+/// `now`, starts map as [`Side::Start`].
+pub(super) fn back_to_instants(
+    tz: Tz,
+    now: DateTime<Utc>,
+    local: NaiveDateTime,
+    window: Interval,
+) -> InstantInterval {
+    let end = if window.end == local {
+        now
+    } else {
+        to_instant(tz, window.end, Side::End).min(now)
+    };
+    let start = to_instant(tz, window.start, Side::Start).min(end);
+    InstantInterval { start, end }
+}
+
+/// Converts a window rolled forward from local `local` (= `now` in `tz`) to
+/// instants: a start at `local` is `now` itself, other starts map by the policy but
+/// never before `now`, ends map as [`Side::End`].
+pub(super) fn forward_to_instants(
+    tz: Tz,
+    now: DateTime<Utc>,
+    local: NaiveDateTime,
+    window: Interval,
+) -> InstantInterval {
+    let start = if window.start == local {
+        now
+    } else {
+        to_instant(tz, window.start, Side::Start).max(now)
+    };
+    let end = to_instant(tz, window.end, Side::End).max(start);
+    InstantInterval { start, end }
+}
 
 /// Converts a local wall-clock time in `tz` to an instant, by the daylight-saving
 /// policy: a time inside a skipped hour maps to the end of the gap; a repeated time
@@ -54,11 +100,12 @@ pub fn to_instant(tz: Tz, local: NaiveDateTime, side: Side) -> DateTime<Utc> {
 pub fn to_local(tz: Tz, instant: DateTime<Utc>) -> NaiveDateTime {
     let utc = instant.naive_utc();
     let offset = tz.offset_from_utc_datetime(&utc).fix();
-    utc.checked_add_offset(offset).unwrap_or(if offset.local_minus_utc() < 0 {
-        MIN_TIME
-    } else {
-        MAX_TIME
-    })
+    utc.checked_add_offset(offset)
+        .unwrap_or(if offset.local_minus_utc() < 0 {
+            MIN_TIME
+        } else {
+            MAX_TIME
+        })
 }
 
 /// The first instant after the gap that skips `local`.
@@ -74,7 +121,10 @@ fn gap_end(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
         let Some(at) = DateTime::<Utc>::from_timestamp(x, 0) else {
             return x > target;
         };
-        let offset = tz.offset_from_utc_datetime(&at.naive_utc()).fix().local_minus_utc();
+        let offset = tz
+            .offset_from_utc_datetime(&at.naive_utc())
+            .fix()
+            .local_minus_utc();
         x + i64::from(offset) > target
     };
     let window = 30 * 3600;
