@@ -179,6 +179,9 @@ impl<'a> Phrase<'a> {
         };
         let window = if self.at_end() {
             None
+        } else if self.rest() == " past" || self.rest() == " in past" {
+            self.pos = self.text.len();
+            return Err(self.expected("a duration"));
         } else if self.eat(" past ") {
             Some(Window::Past {
                 delta: self.delta_to_end()?,
@@ -282,7 +285,10 @@ impl<'a> Phrase<'a> {
         if !self.eat("has ") {
             return Err(self.expected("'has' or 'started'"));
         }
-        if self.eat("run over ") {
+        if self.eat_word("run over") {
+            if !self.eat(" ") {
+                return Err(self.expected("a duration"));
+            }
             return Ok(Condition::SchedulerRunOver(self.delta_to_end()?));
         }
         let compare = if self.eat("more than ") {
