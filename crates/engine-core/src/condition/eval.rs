@@ -482,7 +482,10 @@ fn period_window(period: &AnchoredPeriod, ctx: &EvalContext<'_>) -> (bool, Span)
             .checked_add_signed(TimeDelta::nanoseconds(1))
             .is_some_and(|next| period.rollback(next).start == local)
     {
-        window = Interval { start: local, end: local };
+        window = Interval {
+            start: local,
+            end: local,
+        };
     }
     let start = to_instant(ctx.tz, window.start, Side::Start);
     let end = to_instant(ctx.tz, window.end, Side::End).min(ctx.now);

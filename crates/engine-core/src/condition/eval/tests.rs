@@ -108,6 +108,7 @@ fn check(setup: &Setup, cases: &[(&str, &str, Logs, Want)]) {
 const NONE: Logs = &[];
 
 #[test]
+#[rustfmt::skip]
 fn constants_and_combinators() {
     check(
         &Setup {
@@ -121,258 +122,82 @@ fn constants_and_combinators() {
             ("~false & true", "2024-01-02 10:00:00", NONE, Is(true)),
             ("false | ~true", "2024-01-02 10:00:00", NONE, Is(false)),
             // Short circuit: the deciding item comes first, the owner-less one is skipped.
-            (
-                "false & has succeeded",
-                "2024-01-02 10:00:00",
-                NONE,
-                Is(false),
-            ),
+            ("false & has succeeded", "2024-01-02 10:00:00", NONE, Is(false)),
             ("true | daily", "2024-01-02 10:00:00", NONE, Is(true)),
-            (
-                "has succeeded & false",
-                "2024-01-02 10:00:00",
-                NONE,
-                Fails("condition needs an owner task"),
-            ),
-            (
-                "daily | true",
-                "2024-01-02 10:00:00",
-                NONE,
-                Fails("condition needs an owner task"),
-            ),
-            (
-                "after task 'a'",
-                "2024-01-02 10:00:00",
-                NONE,
-                Fails("condition needs an owner task"),
-            ),
+            ("has succeeded & false", "2024-01-02 10:00:00", NONE, Fails("condition needs an owner task")),
+            ("daily | true", "2024-01-02 10:00:00", NONE, Fails("condition needs an owner task")),
+            ("after task 'a'", "2024-01-02 10:00:00", NONE, Fails("condition needs an owner task")),
             // Named tasks need no owner.
-            (
-                "task 'a' has succeeded",
-                "2024-01-02 10:00:00",
-                &[("a", "success", "2024-01-02 09:00:00")],
-                Is(true),
-            ),
+            ("task 'a' has succeeded", "2024-01-02 10:00:00", &[("a", "success", "2024-01-02 09:00:00")], Is(true)),
         ],
     );
 }
 
 #[test]
+#[rustfmt::skip]
 fn execution_blocks_on_finishes_in_the_current_window() {
     check(
         &Setup::default(),
         &[
             ("daily", "2024-01-02 12:00:00", NONE, Is(true)),
-            (
-                "daily",
-                "2024-01-02 12:00:00",
-                &[("t", "success", "2024-01-02 00:00:00")],
-                Is(false),
-            ),
-            (
-                "daily",
-                "2024-01-02 12:00:00",
-                &[("t", "success", "2024-01-01 23:59:59.999999")],
-                Is(true),
-            ),
-            (
-                "daily",
-                "2024-01-02 12:00:00",
-                &[("t", "fail", "2024-01-02 11:00:00")],
-                Is(false),
-            ),
-            (
-                "daily",
-                "2024-01-02 12:00:00",
-                &[("t", "inaction", "2024-01-02 11:00:00")],
-                Is(false),
-            ),
-            (
-                "daily",
-                "2024-01-02 12:00:00",
-                &[("t", "terminate", "2024-01-02 11:00:00")],
-                Is(false),
-            ),
+            ("daily", "2024-01-02 12:00:00", &[("t", "success", "2024-01-02 00:00:00")], Is(false)),
+            ("daily", "2024-01-02 12:00:00", &[("t", "success", "2024-01-01 23:59:59.999999")], Is(true)),
+            ("daily", "2024-01-02 12:00:00", &[("t", "fail", "2024-01-02 11:00:00")], Is(false)),
+            ("daily", "2024-01-02 12:00:00", &[("t", "inaction", "2024-01-02 11:00:00")], Is(false)),
+            ("daily", "2024-01-02 12:00:00", &[("t", "terminate", "2024-01-02 11:00:00")], Is(false)),
             // A run alone, a crash, or another task's success does not block.
-            (
-                "daily",
-                "2024-01-02 12:00:00",
-                &[("t", "run", "2024-01-02 11:00:00")],
-                Is(true),
-            ),
-            (
-                "daily",
-                "2024-01-02 12:00:00",
-                &[("t", "crash", "2024-01-02 11:00:00")],
-                Is(true),
-            ),
-            (
-                "daily",
-                "2024-01-02 12:00:00",
-                &[("u", "success", "2024-01-02 11:00:00")],
-                Is(true),
-            ),
+            ("daily", "2024-01-02 12:00:00", &[("t", "run", "2024-01-02 11:00:00")], Is(true)),
+            ("daily", "2024-01-02 12:00:00", &[("t", "crash", "2024-01-02 11:00:00")], Is(true)),
+            ("daily", "2024-01-02 12:00:00", &[("u", "success", "2024-01-02 11:00:00")], Is(true)),
             // A finish stamped after now is not in the window yet.
-            (
-                "daily",
-                "2024-01-02 12:00:00",
-                &[("t", "success", "2024-01-02 12:00:01")],
-                Is(true),
-            ),
-            (
-                "daily between 08:00 and 10:00",
-                "2024-01-02 08:00:00",
-                NONE,
-                Is(true),
-            ),
-            (
-                "daily between 08:00 and 10:00",
-                "2024-01-02 10:00:00",
-                NONE,
-                Is(true),
-            ),
-            (
-                "daily between 08:00 and 10:00",
-                "2024-01-02 10:00:00.000001",
-                NONE,
-                Is(false),
-            ),
-            (
-                "daily between 08:00 and 10:00",
-                "2024-01-02 07:59:59",
-                NONE,
-                Is(false),
-            ),
-            (
-                "daily between 08:00 and 10:00",
-                "2024-01-02 09:00:00",
-                &[("t", "success", "2024-01-02 07:59:59")],
-                Is(true),
-            ),
-            (
-                "daily between 08:00 and 10:00",
-                "2024-01-02 09:00:00",
-                &[("t", "success", "2024-01-02 08:00:00")],
-                Is(false),
-            ),
-            (
-                "daily between 23:00 and 05:00",
-                "2024-01-02 02:00:00",
-                &[("t", "success", "2024-01-01 23:00:00")],
-                Is(false),
-            ),
-            (
-                "daily between 23:00 and 05:00",
-                "2024-01-02 02:00:00",
-                &[("t", "success", "2024-01-01 22:59:59")],
-                Is(true),
-            ),
-            (
-                "daily starting 10:00",
-                "2024-01-02 09:00:00",
-                &[("t", "success", "2024-01-01 10:00:00")],
-                Is(false),
-            ),
-            (
-                "daily starting 10:00",
-                "2024-01-02 10:00:01",
-                &[("t", "success", "2024-01-01 10:00:00")],
-                Is(true),
-            ),
-            (
-                "hourly",
-                "2024-01-02 11:00:00",
-                &[("t", "success", "2024-01-02 10:59:59")],
-                Is(true),
-            ),
-            (
-                "weekly",
-                "2024-01-08 00:00:00",
-                &[("t", "success", "2024-01-07 23:59:59")],
-                Is(true),
-            ),
-            (
-                "weekly",
-                "2024-01-07 23:00:00",
-                &[("t", "success", "2024-01-01 00:00:00")],
-                Is(false),
-            ),
-            (
-                "monthly",
-                "2024-03-31 23:00:00",
-                &[("t", "success", "2024-03-01 00:00:00")],
-                Is(false),
-            ),
+            ("daily", "2024-01-02 12:00:00", &[("t", "success", "2024-01-02 12:00:01")], Is(true)),
+            ("daily between 08:00 and 10:00", "2024-01-02 08:00:00", NONE, Is(true)),
+            ("daily between 08:00 and 10:00", "2024-01-02 10:00:00", NONE, Is(true)),
+            ("daily between 08:00 and 10:00", "2024-01-02 10:00:00.000001", NONE, Is(false)),
+            ("daily between 08:00 and 10:00", "2024-01-02 07:59:59", NONE, Is(false)),
+            ("daily between 08:00 and 10:00", "2024-01-02 09:00:00", &[("t", "success", "2024-01-02 07:59:59")], Is(true)),
+            ("daily between 08:00 and 10:00", "2024-01-02 09:00:00", &[("t", "success", "2024-01-02 08:00:00")], Is(false)),
+            ("daily between 23:00 and 05:00", "2024-01-02 02:00:00", &[("t", "success", "2024-01-01 23:00:00")], Is(false)),
+            ("daily between 23:00 and 05:00", "2024-01-02 02:00:00", &[("t", "success", "2024-01-01 22:59:59")], Is(true)),
+            ("daily starting 10:00", "2024-01-02 09:00:00", &[("t", "success", "2024-01-01 10:00:00")], Is(false)),
+            ("daily starting 10:00", "2024-01-02 10:00:01", &[("t", "success", "2024-01-01 10:00:00")], Is(true)),
+            // The boundary instant of a full cycle starts the new cycle (as midnight for `daily`).
+            ("daily starting 10:00", "2024-01-02 10:00:00", &[("t", "success", "2024-01-01 11:00:00")], Is(true)),
+            ("daily starting 10:00", "2024-01-02 10:00:00", &[("t", "success", "2024-01-02 10:00:00")], Is(false)),
+            ("daily starting 00:00", "2024-01-02 00:00:00", &[("t", "success", "2024-01-01 11:00:00")], Is(true)),
+            ("monthly starting 3rd", "2024-01-03 00:00:00", &[("t", "success", "2023-12-05 00:00:00")], Is(true)),
+            ("monthly starting 3rd", "2024-01-02 23:59:59", &[("t", "success", "2023-12-05 00:00:00")], Is(false)),
+            ("hourly", "2024-01-02 11:00:00", &[("t", "success", "2024-01-02 10:59:59")], Is(true)),
+            ("weekly", "2024-01-08 00:00:00", &[("t", "success", "2024-01-07 23:59:59")], Is(true)),
+            ("weekly", "2024-01-07 23:00:00", &[("t", "success", "2024-01-01 00:00:00")], Is(false)),
+            ("monthly", "2024-03-31 23:00:00", &[("t", "success", "2024-03-01 00:00:00")], Is(false)),
             // Each branch of an Any has its own window.
-            (
-                "daily between 08:00 and 10:00 | daily between 18:00 and 22:00",
-                "2024-01-02 19:00:00",
-                &[("t", "success", "2024-01-02 08:30:00")],
-                Is(true),
-            ),
-            (
-                "daily & time of week between Monday and Friday",
-                "2024-01-06 10:00:00",
-                NONE,
-                Is(false),
-            ),
-            (
-                "daily & time of week between Monday and Friday",
-                "2024-01-05 10:00:00",
-                NONE,
-                Is(true),
-            ),
+            ("daily between 08:00 and 10:00 | daily between 18:00 and 22:00", "2024-01-02 19:00:00", &[("t", "success", "2024-01-02 08:30:00")], Is(true)),
+            ("daily & time of week between Monday and Friday", "2024-01-06 10:00:00", NONE, Is(false)),
+            ("daily & time of week between Monday and Friday", "2024-01-05 10:00:00", NONE, Is(true)),
         ],
     );
 }
 
 #[test]
+#[rustfmt::skip]
 fn every_is_elapsed_time_since_the_last_finish() {
     check(
         &Setup::default(),
         &[
-            (
-                "every 10 minutes",
-                "2024-01-02 10:25:00",
-                &[("t", "success", "2024-01-02 10:15:00")],
-                Is(false),
-            ),
-            (
-                "every 10 minutes",
-                "2024-01-02 10:25:00",
-                &[("t", "success", "2024-01-02 10:15:00.000001")],
-                Is(false),
-            ),
-            (
-                "every 10 minutes",
-                "2024-01-02 10:25:00.000001",
-                &[("t", "success", "2024-01-02 10:15:00")],
-                Is(true),
-            ),
-            (
-                "every 10 minutes",
-                "2024-01-02 10:25:00",
-                &[("t", "run", "2024-01-02 10:24:00")],
-                Is(true),
-            ),
-            (
-                "every 10 minutes",
-                "2024-01-02 10:25:00",
-                &[("t", "inaction", "2024-01-02 10:24:00")],
-                Is(false),
-            ),
+            ("every 10 minutes", "2024-01-02 10:25:00", &[("t", "success", "2024-01-02 10:15:00")], Is(false)),
+            ("every 10 minutes", "2024-01-02 10:25:00", &[("t", "success", "2024-01-02 10:15:00.000001")], Is(false)),
+            ("every 10 minutes", "2024-01-02 10:25:00.000001", &[("t", "success", "2024-01-02 10:15:00")], Is(true)),
+            ("every 10 minutes", "2024-01-02 10:25:00", &[("t", "run", "2024-01-02 10:24:00")], Is(true)),
+            ("every 10 minutes", "2024-01-02 10:25:00", &[("t", "inaction", "2024-01-02 10:24:00")], Is(false)),
             ("every 10 minutes", "2024-01-02 10:25:00", NONE, Is(true)),
-            (
-                "run every 1 hour, 30 min",
-                "2024-01-02 11:30:00.000001",
-                &[("t", "fail", "2024-01-02 10:00:00")],
-                Is(true),
-            ),
+            ("run every 1 hour, 30 min", "2024-01-02 11:30:00.000001", &[("t", "fail", "2024-01-02 10:00:00")], Is(true)),
         ],
     );
 }
 
 #[test]
+#[rustfmt::skip]
 fn cron_runs_once_in_each_matching_minute() {
     check(
         &Setup::default(),
@@ -380,44 +205,14 @@ fn cron_runs_once_in_each_matching_minute() {
             ("cron 30 8 * * *", "2024-01-02 08:30:00", NONE, Is(true)),
             ("cron 30 8 * * *", "2024-01-02 08:30:59.999", NONE, Is(true)),
             ("cron 30 8 * * *", "2024-01-02 08:31:00", NONE, Is(false)),
-            (
-                "cron 30 8 * * *",
-                "2024-01-02 08:30:30",
-                &[("t", "success", "2024-01-02 08:30:10")],
-                Is(false),
-            ),
-            (
-                "cron 30 8 * * *",
-                "2024-01-02 08:30:30",
-                &[("t", "fail", "2024-01-02 08:30:00")],
-                Is(false),
-            ),
-            (
-                "cron 30 8 * * *",
-                "2024-01-02 08:30:30",
-                &[("t", "success", "2024-01-02 08:29:59")],
-                Is(true),
-            ),
-            (
-                "cron 30 8 * * *",
-                "2024-01-02 08:30:30",
-                &[("t", "run", "2024-01-02 08:30:01")],
-                Is(true),
-            ),
+            ("cron 30 8 * * *", "2024-01-02 08:30:30", &[("t", "success", "2024-01-02 08:30:10")], Is(false)),
+            ("cron 30 8 * * *", "2024-01-02 08:30:30", &[("t", "fail", "2024-01-02 08:30:00")], Is(false)),
+            ("cron 30 8 * * *", "2024-01-02 08:30:30", &[("t", "success", "2024-01-02 08:29:59")], Is(true)),
+            ("cron 30 8 * * *", "2024-01-02 08:30:30", &[("t", "run", "2024-01-02 08:30:01")], Is(true)),
             // Monday to Friday: 2024-01-06 is a Saturday.
             ("cron */15 * * * 1-5", "2024-01-05 10:45:00", NONE, Is(true)),
-            (
-                "cron */15 * * * 1-5",
-                "2024-01-06 10:45:00",
-                NONE,
-                Is(false),
-            ),
-            (
-                "cron */15 * * * 1-5",
-                "2024-01-05 10:46:00",
-                NONE,
-                Is(false),
-            ),
+            ("cron */15 * * * 1-5", "2024-01-06 10:45:00", NONE, Is(false)),
+            ("cron */15 * * * 1-5", "2024-01-05 10:46:00", NONE, Is(false)),
             // Both day fields restricted: either matches (the 13th, or a Friday).
             ("cron 0 0 13 * 5", "2024-01-13 00:00:00", NONE, Is(true)),
             ("cron 0 0 13 * 5", "2024-01-12 00:00:00", NONE, Is(true)),
@@ -471,114 +266,30 @@ fn retries_allow_failures_in_the_window() {
 }
 
 #[test]
+#[rustfmt::skip]
 fn status_counts_records_in_the_window() {
     check(
         &Setup::default(),
         &[
-            (
-                "has succeeded today",
-                "2024-01-02 12:00:00",
-                &[("t", "success", "2024-01-02 00:00:00")],
-                Is(true),
-            ),
-            (
-                "has succeeded today",
-                "2024-01-02 12:00:00",
-                &[("t", "success", "2024-01-01 23:59:59")],
-                Is(false),
-            ),
-            (
-                "has succeeded today",
-                "2024-01-02 12:00:00",
-                &[("t", "success", "2024-01-02 12:00:01")],
-                Is(false),
-            ),
-            (
-                "has finished",
-                "2024-01-02 12:00:00",
-                &[("t", "terminate", "2020-01-01 00:00:00")],
-                Is(true),
-            ),
-            (
-                "has finished",
-                "2024-01-02 12:00:00",
-                &[("t", "inaction", "2024-01-01 00:00:00")],
-                Is(false),
-            ),
-            (
-                "has inacted",
-                "2024-01-02 12:00:00",
-                &[("t", "inaction", "2024-01-01 00:00:00")],
-                Is(true),
-            ),
-            (
-                "has started",
-                "2024-01-02 12:00:00",
-                &[("t", "success", "2024-01-01 00:00:00")],
-                Is(false),
-            ),
+            ("has succeeded today", "2024-01-02 12:00:00", &[("t", "success", "2024-01-02 00:00:00")], Is(true)),
+            ("has succeeded today", "2024-01-02 12:00:00", &[("t", "success", "2024-01-01 23:59:59")], Is(false)),
+            ("has succeeded today", "2024-01-02 12:00:00", &[("t", "success", "2024-01-02 12:00:01")], Is(false)),
+            ("has finished", "2024-01-02 12:00:00", &[("t", "terminate", "2020-01-01 00:00:00")], Is(true)),
+            ("has finished", "2024-01-02 12:00:00", &[("t", "inaction", "2024-01-01 00:00:00")], Is(false)),
+            ("has inacted", "2024-01-02 12:00:00", &[("t", "inaction", "2024-01-01 00:00:00")], Is(true)),
+            ("has started", "2024-01-02 12:00:00", &[("t", "success", "2024-01-01 00:00:00")], Is(false)),
             // No period: all history up to now (QUIRK-C3 fixed), not the future.
-            (
-                "has started",
-                "2024-01-02 12:00:00",
-                &[("t", "run", "1990-01-01 00:00:00")],
-                Is(true),
-            ),
-            (
-                "~has started",
-                "2024-01-02 12:00:00",
-                &[("t", "run", "2024-01-02 12:00:01")],
-                Is(true),
-            ),
-            (
-                "task 'u' has failed",
-                "2024-01-02 12:00:00",
-                &[("t", "fail", "2024-01-01 00:00:00")],
-                Is(false),
-            ),
+            ("has started", "2024-01-02 12:00:00", &[("t", "run", "1990-01-01 00:00:00")], Is(true)),
+            ("~has started", "2024-01-02 12:00:00", &[("t", "run", "2024-01-02 12:00:01")], Is(true)),
+            ("task 'u' has failed", "2024-01-02 12:00:00", &[("t", "fail", "2024-01-01 00:00:00")], Is(false)),
             // A window after now's occurrence: the most recent complete one.
-            (
-                "has failed today between 08:00 and 16:00",
-                "2024-01-02 17:00:00",
-                &[("t", "fail", "2024-01-02 15:00:00")],
-                Is(true),
-            ),
-            (
-                "has failed today between 08:00 and 16:00",
-                "2024-01-03 07:00:00",
-                &[("t", "fail", "2024-01-02 15:00:00")],
-                Is(true),
-            ),
-            (
-                "has failed today between 08:00 and 16:00",
-                "2024-01-03 08:00:00",
-                &[("t", "fail", "2024-01-02 15:00:00")],
-                Is(false),
-            ),
-            (
-                "has started this week before Friday",
-                "2024-01-06 12:00:00",
-                &[("t", "run", "2024-01-05 23:59:59")],
-                Is(true),
-            ),
-            (
-                "has succeeded past 2 hours, 30 minutes",
-                "2024-01-02 12:30:00",
-                &[("t", "success", "2024-01-02 10:00:00")],
-                Is(true),
-            ),
-            (
-                "has succeeded past 2 hours, 30 minutes",
-                "2024-01-02 12:30:00.000001",
-                &[("t", "success", "2024-01-02 10:00:00")],
-                Is(false),
-            ),
-            (
-                "has succeeded in past 1 hour",
-                "2024-01-02 12:30:00",
-                &[("t", "success", "2024-01-02 12:30:00")],
-                Is(true),
-            ),
+            ("has failed today between 08:00 and 16:00", "2024-01-02 17:00:00", &[("t", "fail", "2024-01-02 15:00:00")], Is(true)),
+            ("has failed today between 08:00 and 16:00", "2024-01-03 07:00:00", &[("t", "fail", "2024-01-02 15:00:00")], Is(true)),
+            ("has failed today between 08:00 and 16:00", "2024-01-03 08:00:00", &[("t", "fail", "2024-01-02 15:00:00")], Is(false)),
+            ("has started this week before Friday", "2024-01-06 12:00:00", &[("t", "run", "2024-01-05 23:59:59")], Is(true)),
+            ("has succeeded past 2 hours, 30 minutes", "2024-01-02 12:30:00", &[("t", "success", "2024-01-02 10:00:00")], Is(true)),
+            ("has succeeded past 2 hours, 30 minutes", "2024-01-02 12:30:00.000001", &[("t", "success", "2024-01-02 10:00:00")], Is(false)),
+            ("has succeeded in past 1 hour", "2024-01-02 12:30:00", &[("t", "success", "2024-01-02 12:30:00")], Is(true)),
         ],
     );
 }
@@ -626,6 +337,7 @@ fn count_comparisons() {
 }
 
 #[test]
+#[rustfmt::skip]
 fn running_is_the_latest_record_in_log_order() {
     check(
         &Setup {
@@ -633,190 +345,50 @@ fn running_is_the_latest_record_in_log_order() {
             ..Setup::default()
         },
         &[
-            (
-                "task 'x' is running",
-                "2024-01-02 12:00:00",
-                &[("x", "run", "2024-01-02 10:00:00")],
-                Is(true),
-            ),
-            (
-                "while task 'x' is running",
-                "2024-01-02 12:00:00",
-                &[("x", "run", "2024-01-02 10:00:00")],
-                Is(true),
-            ),
-            (
-                "task 'x' is running",
-                "2024-01-02 12:00:00",
-                NONE,
-                Is(false),
-            ),
-            (
-                "task 'x' is running",
-                "2024-01-02 12:00:00",
-                &[
-                    ("x", "run", "2024-01-02 10:00:00"),
-                    ("x", "success", "2024-01-02 10:01:00"),
-                ],
-                Is(false),
-            ),
-            (
-                "task 'x' is running",
-                "2024-01-02 12:00:00",
-                &[
-                    ("x", "run", "2024-01-02 10:00:00"),
-                    ("x", "crash", "2024-01-02 10:01:00"),
-                ],
-                Is(false),
-            ),
+            ("task 'x' is running", "2024-01-02 12:00:00", &[("x", "run", "2024-01-02 10:00:00")], Is(true)),
+            ("while task 'x' is running", "2024-01-02 12:00:00", &[("x", "run", "2024-01-02 10:00:00")], Is(true)),
+            ("task 'x' is running", "2024-01-02 12:00:00", NONE, Is(false)),
+            ("task 'x' is running", "2024-01-02 12:00:00", &[("x", "run", "2024-01-02 10:00:00"), ("x", "success", "2024-01-02 10:01:00")], Is(false)),
+            ("task 'x' is running", "2024-01-02 12:00:00", &[("x", "run", "2024-01-02 10:00:00"), ("x", "crash", "2024-01-02 10:01:00")], Is(false)),
             // Log order, not time order: the run written last is the latest.
-            (
-                "task 'x' is running",
-                "2024-01-02 12:00:00",
-                &[
-                    ("x", "success", "2024-01-02 10:01:00"),
-                    ("x", "run", "2024-01-02 10:00:00"),
-                ],
-                Is(true),
-            ),
+            ("task 'x' is running", "2024-01-02 12:00:00", &[("x", "success", "2024-01-02 10:01:00"), ("x", "run", "2024-01-02 10:00:00")], Is(true)),
             // A run stamped after now does not count (QUIRK-C4 fixed).
-            (
-                "task 'x' is running",
-                "2024-01-02 12:00:00",
-                &[("x", "run", "2024-01-02 12:00:01")],
-                Is(false),
-            ),
-            (
-                "task 'x' is running",
-                "2024-01-02 12:00:00",
-                &[("y", "run", "2024-01-02 10:00:00")],
-                Is(false),
-            ),
+            ("task 'x' is running", "2024-01-02 12:00:00", &[("x", "run", "2024-01-02 12:00:01")], Is(false)),
+            ("task 'x' is running", "2024-01-02 12:00:00", &[("y", "run", "2024-01-02 10:00:00")], Is(false)),
         ],
     );
 }
 
 #[test]
+#[rustfmt::skip]
 fn dependencies_compare_the_latest_records_strictly() {
     check(
         &Setup::default(),
         &[
             ("after task 'a'", "2024-01-02 12:00:00", NONE, Is(false)),
-            (
-                "after task 'a'",
-                "2024-01-02 12:00:00",
-                &[("a", "success", "2024-01-02 10:00:00")],
-                Is(true),
-            ),
-            (
-                "after task 'a'",
-                "2024-01-02 12:00:00",
-                &[
-                    ("a", "success", "2024-01-02 10:00:00"),
-                    ("t", "run", "2024-01-02 10:00:00"),
-                ],
-                Is(false),
-            ),
-            (
-                "after task 'a'",
-                "2024-01-02 12:00:00",
-                &[
-                    ("t", "run", "2024-01-02 09:00:00"),
-                    ("a", "success", "2024-01-02 10:00:00"),
-                ],
-                Is(true),
-            ),
-            (
-                "after task 'a'",
-                "2024-01-02 12:00:00",
-                &[("a", "fail", "2024-01-02 10:00:00")],
-                Is(false),
-            ),
-            (
-                "after task 'a' succeeded",
-                "2024-01-02 12:00:00",
-                &[("a", "success", "2024-01-02 10:00:00")],
-                Is(true),
-            ),
-            (
-                "after task 'a' failed",
-                "2024-01-02 12:00:00",
-                &[("a", "fail", "2024-01-02 10:00:00")],
-                Is(true),
-            ),
-            (
-                "after task 'a' failed",
-                "2024-01-02 12:00:00",
-                &[("a", "success", "2024-01-02 10:00:00")],
-                Is(false),
-            ),
-            (
-                "after task 'a' finished",
-                "2024-01-02 12:00:00",
-                &[("a", "fail", "2024-01-02 10:00:00")],
-                Is(true),
-            ),
-            (
-                "after task 'a' finished",
-                "2024-01-02 12:00:00",
-                &[("a", "terminate", "2024-01-02 10:00:00")],
-                Is(false),
-            ),
-            (
-                "after task 'a' finished",
-                "2024-01-02 12:00:00",
-                &[("a", "inaction", "2024-01-02 10:00:00")],
-                Is(false),
-            ),
-            (
-                "after task 'a' terminated",
-                "2024-01-02 12:00:00",
-                &[("a", "terminate", "2024-01-02 10:00:00")],
-                Is(true),
-            ),
+            ("after task 'a'", "2024-01-02 12:00:00", &[("a", "success", "2024-01-02 10:00:00")], Is(true)),
+            ("after task 'a'", "2024-01-02 12:00:00", &[("a", "success", "2024-01-02 10:00:00"), ("t", "run", "2024-01-02 10:00:00")], Is(false)),
+            ("after task 'a'", "2024-01-02 12:00:00", &[("t", "run", "2024-01-02 09:00:00"), ("a", "success", "2024-01-02 10:00:00")], Is(true)),
+            ("after task 'a'", "2024-01-02 12:00:00", &[("a", "fail", "2024-01-02 10:00:00")], Is(false)),
+            ("after task 'a' succeeded", "2024-01-02 12:00:00", &[("a", "success", "2024-01-02 10:00:00")], Is(true)),
+            ("after task 'a' failed", "2024-01-02 12:00:00", &[("a", "fail", "2024-01-02 10:00:00")], Is(true)),
+            ("after task 'a' failed", "2024-01-02 12:00:00", &[("a", "success", "2024-01-02 10:00:00")], Is(false)),
+            ("after task 'a' finished", "2024-01-02 12:00:00", &[("a", "fail", "2024-01-02 10:00:00")], Is(true)),
+            ("after task 'a' finished", "2024-01-02 12:00:00", &[("a", "terminate", "2024-01-02 10:00:00")], Is(false)),
+            ("after task 'a' finished", "2024-01-02 12:00:00", &[("a", "inaction", "2024-01-02 10:00:00")], Is(false)),
+            ("after task 'a' terminated", "2024-01-02 12:00:00", &[("a", "terminate", "2024-01-02 10:00:00")], Is(true)),
             // The latest dependency record in log order decides, even if an older one is later in time.
-            (
-                "after task 'a'",
-                "2024-01-02 12:00:00",
-                &[
-                    ("a", "success", "2024-01-02 11:00:00"),
-                    ("t", "run", "2024-01-02 10:00:00"),
-                    ("a", "success", "2024-01-02 09:00:00"),
-                ],
-                Is(false),
-            ),
-            (
-                "after tasks 'a', 'b'",
-                "2024-01-02 12:00:00",
-                &[("a", "success", "2024-01-02 10:00:00")],
-                Is(false),
-            ),
-            (
-                "after tasks 'a', 'b'",
-                "2024-01-02 12:00:00",
-                &[
-                    ("a", "success", "2024-01-02 10:00:00"),
-                    ("b", "success", "2024-01-02 10:00:00"),
-                ],
-                Is(true),
-            ),
-            (
-                "after any tasks 'a', 'b'",
-                "2024-01-02 12:00:00",
-                &[("b", "success", "2024-01-02 10:00:00")],
-                Is(true),
-            ),
-            (
-                "after any tasks 'a', 'b' failed",
-                "2024-01-02 12:00:00",
-                &[("b", "success", "2024-01-02 10:00:00")],
-                Is(false),
-            ),
+            ("after task 'a'", "2024-01-02 12:00:00", &[("a", "success", "2024-01-02 11:00:00"), ("t", "run", "2024-01-02 10:00:00"), ("a", "success", "2024-01-02 09:00:00")], Is(false)),
+            ("after tasks 'a', 'b'", "2024-01-02 12:00:00", &[("a", "success", "2024-01-02 10:00:00")], Is(false)),
+            ("after tasks 'a', 'b'", "2024-01-02 12:00:00", &[("a", "success", "2024-01-02 10:00:00"), ("b", "success", "2024-01-02 10:00:00")], Is(true)),
+            ("after any tasks 'a', 'b'", "2024-01-02 12:00:00", &[("b", "success", "2024-01-02 10:00:00")], Is(true)),
+            ("after any tasks 'a', 'b' failed", "2024-01-02 12:00:00", &[("b", "success", "2024-01-02 10:00:00")], Is(false)),
         ],
     );
 }
 
 #[test]
+#[rustfmt::skip]
 fn unknown_tasks_are_errors() {
     check(
         &Setup {
@@ -824,42 +396,18 @@ fn unknown_tasks_are_errors() {
             ..Setup::default()
         },
         &[
-            (
-                "task 'nope' has succeeded",
-                "2024-01-02 12:00:00",
-                NONE,
-                Fails("unknown task 'nope'"),
-            ),
-            (
-                "task 'nope' is running",
-                "2024-01-02 12:00:00",
-                NONE,
-                Fails("unknown task 'nope'"),
-            ),
-            (
-                "after task 'nope'",
-                "2024-01-02 12:00:00",
-                NONE,
-                Fails("unknown task 'nope'"),
-            ),
-            (
-                "after any tasks 'a', 'nope'",
-                "2024-01-02 12:00:00",
-                NONE,
-                Fails("unknown task 'nope'"),
-            ),
+            ("task 'nope' has succeeded", "2024-01-02 12:00:00", NONE, Fails("unknown task 'nope'")),
+            ("task 'nope' is running", "2024-01-02 12:00:00", NONE, Fails("unknown task 'nope'")),
+            ("after task 'nope'", "2024-01-02 12:00:00", NONE, Fails("unknown task 'nope'")),
+            ("after any tasks 'a', 'nope'", "2024-01-02 12:00:00", NONE, Fails("unknown task 'nope'")),
             ("after task 'a'", "2024-01-02 12:00:00", NONE, Is(false)),
-            (
-                "task 'a' has succeeded | task 'nope' has failed",
-                "2024-01-02 12:00:00",
-                &[("a", "success", "2024-01-02 10:00:00")],
-                Is(true),
-            ),
+            ("task 'a' has succeeded | task 'nope' has failed", "2024-01-02 12:00:00", &[("a", "success", "2024-01-02 10:00:00")], Is(true)),
         ],
     );
 }
 
 #[test]
+#[rustfmt::skip]
 fn scheduler_conditions() {
     let setup = Setup {
         owner: None,
@@ -869,60 +417,15 @@ fn scheduler_conditions() {
     check(
         &setup,
         &[
-            (
-                "scheduler has 3 cycles",
-                "2024-01-02 13:00:00",
-                NONE,
-                Is(true),
-            ),
-            (
-                "scheduler has more than 2 cycles",
-                "2024-01-02 13:00:00",
-                NONE,
-                Is(true),
-            ),
-            (
-                "scheduler has more than 3 cycles",
-                "2024-01-02 13:00:00",
-                NONE,
-                Is(false),
-            ),
-            (
-                "scheduler has less than 3 cycles",
-                "2024-01-02 13:00:00",
-                NONE,
-                Is(false),
-            ),
-            (
-                "scheduler started 1 hour ago",
-                "2024-01-02 13:00:00",
-                NONE,
-                Is(true),
-            ),
-            (
-                "scheduler started 1 hour ago",
-                "2024-01-02 13:00:00.000001",
-                NONE,
-                Is(false),
-            ),
-            (
-                "scheduler started 1 hour ago",
-                "2024-01-02 11:59:59",
-                NONE,
-                Is(false),
-            ),
-            (
-                "scheduler has run over 1 hour",
-                "2024-01-02 13:00:00",
-                NONE,
-                Is(false),
-            ),
-            (
-                "scheduler has run over 1 hour",
-                "2024-01-02 13:00:00.000001",
-                NONE,
-                Is(true),
-            ),
+            ("scheduler has 3 cycles", "2024-01-02 13:00:00", NONE, Is(true)),
+            ("scheduler has more than 2 cycles", "2024-01-02 13:00:00", NONE, Is(true)),
+            ("scheduler has more than 3 cycles", "2024-01-02 13:00:00", NONE, Is(false)),
+            ("scheduler has less than 3 cycles", "2024-01-02 13:00:00", NONE, Is(false)),
+            ("scheduler started 1 hour ago", "2024-01-02 13:00:00", NONE, Is(true)),
+            ("scheduler started 1 hour ago", "2024-01-02 13:00:00.000001", NONE, Is(false)),
+            ("scheduler started 1 hour ago", "2024-01-02 11:59:59", NONE, Is(false)),
+            ("scheduler has run over 1 hour", "2024-01-02 13:00:00", NONE, Is(false)),
+            ("scheduler has run over 1 hour", "2024-01-02 13:00:00.000001", NONE, Is(true)),
         ],
     );
     check(
@@ -931,23 +434,14 @@ fn scheduler_conditions() {
             ..Setup::default()
         },
         &[
-            (
-                "scheduler has 3 cycles",
-                "2024-01-02 13:00:00",
-                NONE,
-                Fails("condition needs a running scheduler"),
-            ),
-            (
-                "scheduler has run over 1 hour",
-                "2024-01-02 13:00:00",
-                NONE,
-                Fails("condition needs a running scheduler"),
-            ),
+            ("scheduler has 3 cycles", "2024-01-02 13:00:00", NONE, Fails("condition needs a running scheduler")),
+            ("scheduler has run over 1 hour", "2024-01-02 13:00:00", NONE, Fails("condition needs a running scheduler")),
         ],
     );
 }
 
 #[test]
+#[rustfmt::skip]
 fn parameters_compare_as_text() {
     let setup = Setup {
         params: json!({"env": "prod", "n": 5, "s": "5", "flag": null}),
@@ -963,12 +457,7 @@ fn parameters_compare_as_text() {
             ("param 'nn' exists", "2024-01-02 12:00:00", NONE, Is(false)),
             ("param 'n' is '5'", "2024-01-02 12:00:00", NONE, Is(false)),
             ("param 's' is '5'", "2024-01-02 12:00:00", NONE, Is(true)),
-            (
-                "param 'env' is 'prod' & param 's' is '6'",
-                "2024-01-02 12:00:00",
-                NONE,
-                Is(false),
-            ),
+            ("param 'env' is 'prod' & param 's' is '6'", "2024-01-02 12:00:00", NONE, Is(false)),
         ],
     );
     check(
@@ -978,6 +467,7 @@ fn parameters_compare_as_text() {
 }
 
 #[test]
+#[rustfmt::skip]
 fn time_of_is_membership_in_local_time() {
     check(
         &Setup {
@@ -985,30 +475,10 @@ fn time_of_is_membership_in_local_time() {
             ..Setup::default()
         },
         &[
-            (
-                "time of day between 22:00 and 02:00",
-                "2024-01-02 02:00:00",
-                NONE,
-                Is(true),
-            ),
-            (
-                "time of day between 22:00 and 02:00",
-                "2024-01-02 02:00:00.000001",
-                NONE,
-                Is(false),
-            ),
-            (
-                "time of week on Monday",
-                "2024-01-01 23:59:59",
-                NONE,
-                Is(true),
-            ),
-            (
-                "time of month after 5th",
-                "2024-01-04 23:59:59",
-                NONE,
-                Is(false),
-            ),
+            ("time of day between 22:00 and 02:00", "2024-01-02 02:00:00", NONE, Is(true)),
+            ("time of day between 22:00 and 02:00", "2024-01-02 02:00:00.000001", NONE, Is(false)),
+            ("time of week on Monday", "2024-01-01 23:59:59", NONE, Is(true)),
+            ("time of month after 5th", "2024-01-04 23:59:59", NONE, Is(false)),
         ],
     );
     // 10:30 in New York is 15:30 UTC in winter.
@@ -1019,23 +489,14 @@ fn time_of_is_membership_in_local_time() {
             ..Setup::default()
         },
         &[
-            (
-                "time of day between 10:00 and 11:00",
-                "2024-01-02 10:30:00",
-                NONE,
-                Is(true),
-            ),
-            (
-                "time of day between 15:00 and 16:00",
-                "2024-01-02 10:30:00",
-                NONE,
-                Is(false),
-            ),
+            ("time of day between 10:00 and 11:00", "2024-01-02 10:30:00", NONE, Is(true)),
+            ("time of day between 15:00 and 16:00", "2024-01-02 10:30:00", NONE, Is(false)),
         ],
     );
 }
 
 #[test]
+#[rustfmt::skip]
 fn periods_follow_the_local_calendar_across_dst() {
     let london = Setup {
         tz: chrono_tz::Europe::London,
@@ -1046,32 +507,12 @@ fn periods_follow_the_local_calendar_across_dst() {
         &[
             // 2024-03-31 01:00 GMT jumps to 02:00 BST: 01:30 never happens; the
             // window opens at the end of the gap.
-            (
-                "daily between 01:30 and 03:00",
-                "2024-03-31 02:00:00",
-                NONE,
-                Is(true),
-            ),
-            (
-                "time of day between 01:15 and 01:45",
-                "2024-03-31 02:00:00",
-                NONE,
-                Is(false),
-            ),
+            ("daily between 01:30 and 03:00", "2024-03-31 02:00:00", NONE, Is(true)),
+            ("time of day between 01:15 and 01:45", "2024-03-31 02:00:00", NONE, Is(false)),
             // 2024-10-27 02:00 BST goes back to 01:00 GMT: a success in the first
             // 01:40 blocks the second 01:40 (the window starts at the first 01:30).
-            (
-                "daily between 01:30 and 03:00",
-                "2024-10-27 01:40:00",
-                &[("t", "success", "2024-10-27 01:35:00")],
-                Is(false),
-            ),
-            (
-                "has succeeded today",
-                "2024-10-27 23:00:00",
-                &[("t", "success", "2024-10-27 00:00:00")],
-                Is(true),
-            ),
+            ("daily between 01:30 and 03:00", "2024-10-27 01:40:00", &[("t", "success", "2024-10-27 01:35:00")], Is(false)),
+            ("has succeeded today", "2024-10-27 23:00:00", &[("t", "success", "2024-10-27 00:00:00")], Is(true)),
         ],
     );
 }
@@ -1145,202 +586,167 @@ fn check_next(tz: Tz, cases: &[(&str, &str, Logs, Option<&str>)]) {
 }
 
 #[test]
+#[rustfmt::skip]
 fn next_change_of_each_kind() {
     check_next(
         Tz::UTC,
         &[
             ("true", "2024-01-02 12:00:00", NONE, None),
-            (
-                "env 'x' | param 'y' exists",
-                "2024-01-02 12:00:00",
-                NONE,
-                None,
-            ),
+            ("env 'x' | param 'y' exists", "2024-01-02 12:00:00", NONE, None),
             ("after task 'a'", "2024-01-02 12:00:00", NONE, None),
-            (
-                "time of day between 08:00 and 10:00",
-                "2024-01-02 07:00:00",
-                NONE,
-                Some("2024-01-02 08:00:00"),
-            ),
-            (
-                "time of day between 08:00 and 10:00",
-                "2024-01-02 09:00:00",
-                NONE,
-                Some("2024-01-02 10:00:00+1ns"),
-            ),
-            (
-                "time of day between 08:00 and 10:00",
-                "2024-01-02 11:00:00",
-                NONE,
-                Some("2024-01-03 08:00:00"),
-            ),
-            (
-                "time of day between 22:00 and 02:00",
-                "2024-01-02 23:00:00",
-                NONE,
-                Some("2024-01-03 02:00:00+1ns"),
-            ),
-            (
-                "daily",
-                "2024-01-02 12:00:00",
-                NONE,
-                Some("2024-01-03 00:00:00"),
-            ),
-            (
-                "daily starting 10:00",
-                "2024-01-02 12:00:00",
-                NONE,
-                Some("2024-01-03 10:00:00"),
-            ),
-            (
-                "weekly",
-                "2024-01-03 12:00:00",
-                NONE,
-                Some("2024-01-08 00:00:00"),
-            ),
-            (
-                "monthly",
-                "2024-02-10 12:00:00",
-                NONE,
-                Some("2024-03-01 00:00:00"),
-            ),
-            (
-                "time of month after 5th",
-                "2024-02-10 12:00:00",
-                NONE,
-                Some("2024-03-01 00:00:00"),
-            ),
-            (
-                "hourly between 15:00 and 45:00",
-                "2024-01-02 12:50:00",
-                NONE,
-                Some("2024-01-02 13:15:00"),
-            ),
-            (
-                "every 10 minutes",
-                "2024-01-02 12:00:00",
-                &[("t", "success", "2024-01-02 11:55:00")],
-                Some("2024-01-02 12:05:00+1ns"),
-            ),
-            (
-                "every 10 minutes",
-                "2024-01-02 12:00:00",
-                &[("t", "success", "2024-01-02 11:45:00")],
-                None,
-            ),
-            (
-                "every 10 minutes",
-                "2024-01-02 12:00:00",
-                &[("t", "success", "2024-01-02 12:03:00")],
-                Some("2024-01-02 12:03:00"),
-            ),
-            (
-                "has succeeded past 1 hour",
-                "2024-01-02 12:00:00",
-                &[("t", "success", "2024-01-02 11:30:00")],
-                Some("2024-01-02 12:30:00+1ns"),
-            ),
-            (
-                "has succeeded",
-                "2024-01-02 12:00:00",
-                &[("t", "success", "2024-01-02 11:30:00")],
-                None,
-            ),
-            (
-                "has succeeded today",
-                "2024-01-02 12:00:00",
-                &[("t", "success", "2024-01-02 11:30:00")],
-                Some("2024-01-03 00:00:00"),
-            ),
-            (
-                "task 't' is running",
-                "2024-01-02 12:00:00",
-                &[("t", "run", "2024-01-02 12:10:00")],
-                Some("2024-01-02 12:10:00"),
-            ),
-            (
-                "scheduler started 1 hour ago",
-                "2024-01-02 12:30:00",
-                NONE,
-                Some("2024-01-02 13:00:00+1ns"),
-            ),
-            (
-                "scheduler has run over 1 hour",
-                "2024-01-02 14:30:00",
-                NONE,
-                None,
-            ),
+            ("time of day between 08:00 and 10:00", "2024-01-02 07:00:00", NONE, Some("2024-01-02 08:00:00")),
+            ("time of day between 08:00 and 10:00", "2024-01-02 09:00:00", NONE, Some("2024-01-02 10:00:00+1ns")),
+            ("time of day between 08:00 and 10:00", "2024-01-02 11:00:00", NONE, Some("2024-01-03 08:00:00")),
+            ("time of day between 22:00 and 02:00", "2024-01-02 23:00:00", NONE, Some("2024-01-03 02:00:00+1ns")),
+            ("daily", "2024-01-02 12:00:00", NONE, Some("2024-01-03 00:00:00")),
+            ("daily starting 10:00", "2024-01-02 12:00:00", NONE, Some("2024-01-03 10:00:00")),
+            ("weekly", "2024-01-03 12:00:00", NONE, Some("2024-01-08 00:00:00")),
+            ("monthly", "2024-02-10 12:00:00", NONE, Some("2024-03-01 00:00:00")),
+            ("time of month after 5th", "2024-02-10 12:00:00", NONE, Some("2024-03-01 00:00:00")),
+            ("hourly between 15:00 and 45:00", "2024-01-02 12:50:00", NONE, Some("2024-01-02 13:15:00")),
+            ("every 10 minutes", "2024-01-02 12:00:00", &[("t", "success", "2024-01-02 11:55:00")], Some("2024-01-02 12:05:00+1ns")),
+            ("every 10 minutes", "2024-01-02 12:00:00", &[("t", "success", "2024-01-02 11:45:00")], None),
+            ("every 10 minutes", "2024-01-02 12:00:00", &[("t", "success", "2024-01-02 12:03:00")], Some("2024-01-02 12:03:00")),
+            ("has succeeded past 1 hour", "2024-01-02 12:00:00", &[("t", "success", "2024-01-02 11:30:00")], Some("2024-01-02 12:30:00+1ns")),
+            ("has succeeded", "2024-01-02 12:00:00", &[("t", "success", "2024-01-02 11:30:00")], None),
+            ("has succeeded today", "2024-01-02 12:00:00", &[("t", "success", "2024-01-02 11:30:00")], Some("2024-01-03 00:00:00")),
+            ("task 't' is running", "2024-01-02 12:00:00", &[("t", "run", "2024-01-02 12:10:00")], Some("2024-01-02 12:10:00")),
+            ("scheduler started 1 hour ago", "2024-01-02 12:30:00", NONE, Some("2024-01-02 13:00:00+1ns")),
+            ("scheduler has run over 1 hour", "2024-01-02 14:30:00", NONE, None),
             ("scheduler has 2 cycles", "2024-01-02 14:30:00", NONE, None),
-            (
-                "cron 30 8 * * *",
-                "2024-01-02 08:30:10",
-                NONE,
-                Some("2024-01-02 08:31:00"),
-            ),
-            (
-                "cron 30 8 * * *",
-                "2024-01-02 08:31:00",
-                NONE,
-                Some("2024-01-03 08:30:00"),
-            ),
-            (
-                "cron 0 0 29 2 *",
-                "2024-03-01 00:00:00",
-                NONE,
-                Some("2028-02-29 00:00:00"),
-            ),
+            ("cron 30 8 * * *", "2024-01-02 08:30:10", NONE, Some("2024-01-02 08:31:00")),
+            ("cron 30 8 * * *", "2024-01-02 08:31:00", NONE, Some("2024-01-03 08:30:00")),
+            ("cron 0 0 29 2 *", "2024-03-01 00:00:00", NONE, Some("2028-02-29 00:00:00")),
             // Combinations: the earliest of the items.
-            (
-                "daily & time of day between 08:00 and 10:00",
-                "2024-01-02 11:00:00",
-                NONE,
-                Some("2024-01-03 00:00:00"),
-            ),
-            (
-                "~time of day after 22:00 | env 'x'",
-                "2024-01-02 11:00:00",
-                NONE,
-                Some("2024-01-02 22:00:00"),
-            ),
+            ("daily & time of day between 08:00 and 10:00", "2024-01-02 11:00:00", NONE, Some("2024-01-03 00:00:00")),
+            ("~time of day after 22:00 | env 'x'", "2024-01-02 11:00:00", NONE, Some("2024-01-02 22:00:00")),
         ],
     );
 }
 
 #[test]
+#[rustfmt::skip]
 fn next_change_across_dst() {
     check_next(
         chrono_tz::America::New_York,
         &[
             // 2024-03-10 02:00 EST jumps to 03:00 EDT.
-            (
-                "daily",
-                "2024-03-09 12:00:00",
-                NONE,
-                Some("2024-03-10 00:00:00"),
-            ),
-            (
-                "daily",
-                "2024-03-10 12:00:00",
-                NONE,
-                Some("2024-03-11 00:00:00"),
-            ),
+            ("daily", "2024-03-09 12:00:00", NONE, Some("2024-03-10 00:00:00")),
+            ("daily", "2024-03-10 12:00:00", NONE, Some("2024-03-11 00:00:00")),
             // The window starts in the gap: it opens at its end, 03:00 EDT (07:00 UTC),
             // which is also when the offset changes.
-            (
-                "time of day between 02:30 and 04:00",
-                "2024-03-10 01:00:00",
-                NONE,
-                Some("2024-03-10 03:00:00"),
-            ),
+            ("time of day between 02:30 and 04:00", "2024-03-10 01:00:00", NONE, Some("2024-03-10 03:00:00")),
             // 2024-11-03 02:00 EDT goes back to 01:00 EST: at the first 01:45 the
             // period comes back at the offset change (06:00 UTC), not tomorrow.
-            (
-                "time of day between 01:00 and 01:30",
-                "2024-11-03 01:45:00",
-                NONE,
-                Some("2024-11-03 06:00:00 UTC"),
-            ),
+            ("time of day between 01:00 and 01:30", "2024-11-03 01:45:00", NONE, Some("2024-11-03 06:00:00 UTC")),
         ],
     );
+}
+
+/// Conditions the property below draws from: every kind that depends on time.
+const TIMED: &[&str] = &[
+    "daily",
+    "daily between 08:00 and 10:00",
+    "daily between 22:00 and 02:00",
+    "daily between 01:30 and 03:00",
+    "daily starting 10:00",
+    "daily after 23:00",
+    "daily on 02:00",
+    "hourly",
+    "hourly between 45:00 and 15:00",
+    "minutely before 30",
+    "weekly on Tuesday",
+    "weekly between Sat and Sun",
+    "weekly starting Wed 12:00",
+    "monthly",
+    "monthly between 29th and 5th",
+    "monthly starting 3rd",
+    "every 10 minutes",
+    "every 2 hours",
+    "has succeeded today",
+    "has failed this week after Wed",
+    "has finished past 3 hours",
+    "has started this month before 10th",
+    "has inacted this hour",
+    "~has started",
+    "task 't' is running",
+    "time of day between 01:30 and 03:00",
+    "time of day after 22:00",
+    "time of week between Fri 18:00 and Mon 06:00",
+    "time of month after 28th",
+    "time of hour before 20:00",
+    "time of minute between 15 and 30",
+    "cron */15 8-17 * * 1-5",
+    "cron 30 2 * * *",
+    "cron 0 0 29 2 *",
+    "scheduler started 1 hour ago",
+    "scheduler has run over 2 hours",
+    "after task 'a' & daily between 08:00 and 10:00",
+    "every 1 hour & ~has failed today",
+    "time of day after 22:00 | hourly",
+    "~(daily starting 10:00 | time of week on Monday)",
+];
+
+/// Zones with every kind of offset change: none, one hour, half an hour, 45
+/// minutes, at midnight, and in the southern hemisphere.
+const ZONES: &[Tz] = &[
+    Tz::UTC,
+    chrono_tz::America::New_York,
+    chrono_tz::Europe::London,
+    chrono_tz::Australia::Lord_Howe,
+    chrono_tz::America::Santiago,
+    chrono_tz::Pacific::Chatham,
+    chrono_tz::Asia::Kolkata,
+    chrono_tz::Europe::Berlin,
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    /// For random conditions, zones, instants and logs, the value is the same at
+    /// every sampled instant of `[now, next_change)` (so the scheduler may sleep
+    /// until `next_change`), and `next_change` is after now.
+    #[test]
+    fn value_is_constant_until_next_change(
+        cond in prop::sample::select(TIMED),
+        zone in prop::sample::select(ZONES),
+        // Around 2024's offset changes in both hemispheres (March/April, Sept/Nov).
+        day in prop::sample::select(&[58i64, 66, 69, 86, 90, 94, 97, 180, 250, 265, 272, 300, 307, 310][..]),
+        second in 0i64..86_400,
+        nanos in prop::sample::select(&[0u32, 1, 999_999_999, 500_000_000][..]),
+        // Record times in seconds from now: mostly within hours, some days away.
+        records in prop::collection::vec(
+            (0usize..2, 0usize..6, prop_oneof![3 => -6 * 3_600i64..3_600, 1 => -20 * 86_400i64..2 * 86_400]),
+            0..12,
+        ),
+        started_ago in -3_600i64..10_000,
+        samples in prop::collection::vec(0.0f64..1.0, 6),
+    ) {
+        let base = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).single().unwrap_or_default();
+        let now = base + TimeDelta::days(day) + TimeDelta::seconds(second) + TimeDelta::nanoseconds(i64::from(nanos));
+        let log = MemoryLogStore::default();
+        for (task, action, offset) in records {
+            let action = Action::ALL.get(action).copied().unwrap_or(Action::Run);
+            log.append(LogRecord::new(["t", "a"][task], action, now + TimeDelta::seconds(offset)));
+        }
+        let params = Map::new();
+        let scheduler = Some(SchedulerState { cycles: 1, started_at: now - TimeDelta::seconds(started_ago) });
+        let at = |now| EvalContext { now, tz: zone, log: &log, task: Some("t"), scheduler, params: &params, task_exists: None };
+        let cond = parse(cond);
+        let value = cond.eval(&at(now));
+        let next = cond.next_change(&at(now));
+        prop_assert!(value.is_ok() && next.is_ok(), "{:?} {:?}", value, next);
+        let (value, next) = (value.unwrap_or_default(), next.unwrap_or_default());
+        if let Some(next) = next {
+            prop_assert!(next > now, "next change {} not after now {}", next, now);
+        }
+        // Sample the interval (capped at 70 days), its first and its last instant.
+        let end = next.unwrap_or(now + TimeDelta::days(70)).min(now + TimeDelta::days(70));
+        let span = (end - now).num_nanoseconds().unwrap_or(i64::MAX);
+        let mut points: Vec<DateTime<Utc>> = samples.iter().map(|f| now + TimeDelta::nanoseconds((span as f64 * f) as i64)).collect();
+        points.push(end - TimeDelta::nanoseconds(1));
+        for point in points.into_iter().filter(|p| *p >= now && *p < end) {
+            prop_assert_eq!(cond.eval(&at(point)), Ok(value), "{} in {} at {} (now {}, next {:?})", cond, zone, point, now, next);
+        }
+    }
 }
