@@ -187,9 +187,10 @@ pub struct Cron {
     pub months: u16,
     /// Days of week that match, 0 = Sunday ... 6 = Saturday.
     pub days_of_week: u8,
-    /// Day-of-month field was `*`.
+    /// Day-of-month field starts with `*` (`*` or `*/n`): as in Vixie cron, the
+    /// day then matches when both day fields match, else when either does.
     pub dom_star: bool,
-    /// Day-of-week field was `*`.
+    /// Day-of-week field starts with `*` (`*` or `*/n`).
     pub dow_star: bool,
 }
 

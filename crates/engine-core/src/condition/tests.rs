@@ -818,6 +818,14 @@ fn cron_phrases() {
             "(exec (cron \"0 0 * DEC,Nov 5-7\" m=0 h=0 dom=1-31* mon=11-12 dow=0,5-6))",
         ),
         (
+            "cron 0 0 */2 * mon",
+            "(exec (cron \"0 0 */2 * mon\" m=0 h=0 dom=1,3,5,7,9,11,13,15,17,19,21,23,25,27,29,31* mon=1-12 dow=1))",
+        ),
+        (
+            "cron 0 0 1 * */2",
+            "(exec (cron \"0 0 1 * */2\" m=0 h=0 dom=1 mon=1-12 dow=0,2,4,6*))",
+        ),
+        (
             "cron 0 0 * * 7",
             "(exec (cron \"0 0 * * 7\" m=0 h=0 dom=1-31* mon=1-12 dow=0))",
         ),

@@ -3,7 +3,8 @@
 //! how phrases hand their literals over and how errors inside literals point at
 //! the literal.
 
-use super::{check_all, check_canonical};
+use super::{check_all, check_canonical, parse};
+use crate::ErrorKind;
 
 /// Every form of every period family.
 #[test]
@@ -398,4 +399,25 @@ fn canonical_text() {
         ("~((true) & (~false))", "~(true & ~false)"),
         ("scheduler has 007 cycles", "scheduler has 7 cycles"),
     ]);
+}
+
+/// Syntax errors are `InvalidCondition`; errors inside a literal or a duration keep
+/// the time module's kind.
+#[test]
+fn error_kinds() {
+    let cases = [
+        ("true &", ErrorKind::InvalidCondition),
+        ("daily at 10:00", ErrorKind::InvalidCondition),
+        ("cron 60 * * * *", ErrorKind::InvalidCondition),
+        ("daily between 25:00 and 12:00", ErrorKind::InvalidTime),
+        ("weekly on monday", ErrorKind::InvalidTime),
+        ("every 10", ErrorKind::InvalidDuration),
+        ("has failed past 1 fortnight", ErrorKind::InvalidDuration),
+    ];
+    for (input, kind) in cases {
+        match parse(input) {
+            Err(e) => assert_eq!(e.kind(), kind, "{input:?}: {}", e.render()),
+            Ok(tree) => panic!("{input:?} parsed as {tree:?}"),
+        }
+    }
 }
