@@ -16,7 +16,8 @@
 //! * `duration`: [`parse_duration`] and [`format_duration`];
 //! * `period`: [`Period`], the time-period strings of time.md §7 (`every 10
 //!   minutes`, `time of day after 22:00 & time of week before Fri`);
-//! * `zone`: [`to_instant`] and [`to_local`].
+//! * `zone`: [`to_instant`] and [`to_local`], and [`InstantInterval`], the windows
+//!   [`AnchoredPeriod::rollback_in`] and [`Period::rollback_in`] give in a zone.
 //!
 //! Deliberate differences from Red Engine 1.2 (each is a QUIRK of the spec whose
 //! recommendation is followed):

@@ -903,3 +903,45 @@ fn period_combinations() {
         interval("2024-01-01 08:00:00", "2024-01-02 10:00:00")
     );
 }
+
+/// Characters that matter to the parsers, plus anything.
+fn input() -> impl proptest::strategy::Strategy<Value = String> {
+    proptest::string::string_regex(
+        "([0-9]{1,3}|[:.,& |()~]|am|pm|h|q|quarter|st|nd|th|Mon|Tuesday|Jan|P|T|W|D|H|M|S|µ|é| and |time of (day|week|month|hour|minute|year) |between |after |before |on |every |past |always|never|days?|min|s|ns|.)*",
+    )
+    .expect("valid regex")
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig {
+        cases: 1000,
+        failure_persistence: None,
+        ..proptest::prelude::ProptestConfig::default()
+    })]
+
+    /// No input string makes a parser panic, and what parses behaves.
+    #[test]
+    fn parsers_never_panic(text in input()) {
+        for unit in [Unit::Minute, Unit::Hour, Unit::Day, Unit::Week, Unit::Month] {
+            for side in [Side::Start, Side::End] {
+                if let Ok(offset) = parse_literal(unit, &text, side) {
+                    proptest::prop_assert!((0..unit.nominal_length()).contains(&offset));
+                }
+            }
+            let _ = (AnchoredPeriod::on(unit, &text), AnchoredPeriod::starting(unit, &text));
+        }
+        if let Ok(duration) = parse_duration(&text) {
+            proptest::prop_assert!(duration >= TimeDelta::zero());
+        }
+        if let Ok(period) = parse_period(&text) {
+            let at = dt("2024-02-29 23:59:59.999999999");
+            let _ = (period.contains(at), period.rollback(at), period.rollforward(at));
+            proptest::prop_assert_eq!(parse_period(&period.to_string()).ok(), Some(period));
+        }
+        if let Err(error) = parse_period(&text) {
+            // Spans always lie on character boundaries of the input.
+            let rendered = error.render();
+            proptest::prop_assert!(!rendered.is_empty());
+        }
+    }
+}

@@ -185,6 +185,80 @@ fn repeated_hour_across_midnight_counts_once() {
 }
 
 #[test]
+fn windows_in_new_york() {
+    use crate::time::{Period, parse_period};
+    let tz = chrono_tz::America::New_York;
+    let day = |start: &str, end: &str| {
+        Period::Anchored(AnchoredPeriod::new(Unit::Day, Some(start), Some(end)).expect("valid"))
+    };
+    let past_hour = parse_period("past 1 hour").expect("valid");
+    let window = |start: &str, end: &str| {
+        Some(InstantInterval {
+            start: utc(start),
+            end: utc(end),
+        })
+    };
+    // (period, now, rolled-back window)
+    let cases = [
+        // Spring forward: a window starting in the gap opens at its end (03:00 EDT).
+        (
+            day("02:30", "04:00"),
+            "2024-03-10 07:30:00",
+            window("2024-03-10 07:00:00", "2024-03-10 07:30:00"),
+        ),
+        // Both ends skipped: the window is the transition instant.
+        (
+            day("02:10", "02:20"),
+            "2024-03-10 12:00:00",
+            window("2024-03-10 07:00:00", "2024-03-10 07:00:00"),
+        ),
+        // Fall back, second pass of 01:30: the window reaches back to the first 01:00.
+        (
+            day("01:00", "01:45"),
+            "2024-11-03 06:30:00",
+            window("2024-11-03 05:00:00", "2024-11-03 06:30:00"),
+        ),
+        // ... and after it, to the second 01:45.
+        (
+            day("01:00", "01:45"),
+            "2024-11-03 12:00:00",
+            window("2024-11-03 05:00:00", "2024-11-03 06:45:00"),
+        ),
+        // Durations are elapsed time: one real hour back across the fold.
+        (
+            past_hour.clone(),
+            "2024-11-03 06:30:00",
+            window("2024-11-03 05:30:00", "2024-11-03 06:30:00"),
+        ),
+        (
+            past_hour,
+            "2024-03-10 07:30:00",
+            window("2024-03-10 06:30:00", "2024-03-10 07:30:00"),
+        ),
+        (Period::Never, "2024-03-10 07:30:00", None),
+    ];
+    for (period, now, expected) in cases {
+        assert_eq!(
+            period.rollback_in(tz, utc(now)),
+            expected,
+            "{period} at {now}"
+        );
+    }
+    // Membership follows the wall clock: true in both passes of the repeated hour.
+    let membership = day("01:00", "01:45");
+    for now in ["2024-11-03 05:30:00", "2024-11-03 06:30:00"] {
+        assert!(membership.contains(to_local(tz, utc(now))), "{now}");
+    }
+    let next = Period::Anchored(
+        AnchoredPeriod::new(Unit::Day, Some("02:30"), Some("04:00")).expect("valid"),
+    );
+    assert_eq!(
+        next.rollforward_in(tz, utc("2024-03-10 05:00:00")),
+        window("2024-03-10 07:00:00", "2024-03-10 08:00:00")
+    );
+}
+
+#[test]
 fn extremes_saturate() {
     for tz in ZONES {
         assert_eq!(
