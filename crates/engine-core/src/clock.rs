@@ -57,7 +57,10 @@ impl SimulatedClock {
     ///
     /// Must be called inside a tokio runtime.
     pub fn start_at(start: DateTime<Utc>) -> Self {
-        SimulatedClock { origin: start, origin_instant: tokio::time::Instant::now() }
+        SimulatedClock {
+            origin: start,
+            origin_instant: tokio::time::Instant::now(),
+        }
     }
 }
 
@@ -85,7 +88,10 @@ pub struct ManualClock {
 impl ManualClock {
     /// A clock standing at `start`.
     pub fn new(start: DateTime<Utc>) -> Self {
-        ManualClock { now: Arc::new(Mutex::new(start)), moved: Arc::new(watch::Sender::new(start)) }
+        ManualClock {
+            now: Arc::new(Mutex::new(start)),
+            moved: Arc::new(watch::Sender::new(start)),
+        }
     }
 
     /// Moves the clock to `instant` (which may be earlier than now).

@@ -34,7 +34,12 @@ pub enum ErrorKind {
 impl Error {
     /// A new error of `kind` with a one-clause, lowercase `message`.
     pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into(), input: None, span: None }
+        Error {
+            kind,
+            message: message.into(),
+            input: None,
+            span: None,
+        }
     }
 
     /// Attaches the input text and the byte span of the offending part.
@@ -74,15 +79,26 @@ impl Error {
             return self.to_string();
         };
         let line_start = input[..span.start].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = input[span.start..].find('\n').map_or(input.len(), |i| span.start + i);
+        let line_end = input[span.start..]
+            .find('\n')
+            .map_or(input.len(), |i| span.start + i);
         let line = &input[line_start..line_end];
         let pad = input[line_start..span.start].chars().count();
-        let width = input[span.start..span.end.min(line_end)].chars().count().max(1);
-        format!("{self}\n  {line}\n  {}{}", " ".repeat(pad), "^".repeat(width))
+        let width = input[span.start..span.end.min(line_end)]
+            .chars()
+            .count()
+            .max(1);
+        format!(
+            "{self}\n  {line}\n  {}{}",
+            " ".repeat(pad),
+            "^".repeat(width)
+        )
     }
 }
 
 /// ` at byte N` for errors with a span, else nothing.
 fn at_byte(span: &Option<Range<usize>>) -> String {
-    span.as_ref().map(|span| format!(" at byte {}", span.start)).unwrap_or_default()
+    span.as_ref()
+        .map(|span| format!(" at byte {}", span.start))
+        .unwrap_or_default()
 }

@@ -14,7 +14,9 @@
 //! - `api` (default): the runtime HTTP API, as [`api`].
 //! - `cli` (default): the `engine` command line binary.
 
-pub use engine_core::{Clock, Condition, Error, ErrorKind, ManualClock, SystemClock, clock, condition, log, time};
+pub use engine_core::{
+    Clock, Condition, Error, ErrorKind, ManualClock, SystemClock, clock, condition, log, time,
+};
 pub use engine_query as query;
 
 #[cfg(feature = "api")]
