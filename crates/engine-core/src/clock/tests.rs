@@ -6,7 +6,9 @@ use chrono::{TimeDelta, TimeZone, Utc};
 use super::*;
 
 fn start() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).single().expect("valid start")
+    Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0)
+        .single()
+        .expect("valid start")
 }
 
 #[tokio::test]
@@ -36,5 +38,8 @@ async fn simulated_clock_jumps_a_month_under_paused_time() {
     clock.sleep_until(deadline).await;
     assert!(clock.now() >= deadline);
     assert!(clock.now() - deadline < TimeDelta::milliseconds(5));
-    assert!(wall.elapsed() < std::time::Duration::from_secs(5), "paused time must not wait for real");
+    assert!(
+        wall.elapsed() < std::time::Duration::from_secs(5),
+        "paused time must not wait for real"
+    );
 }
