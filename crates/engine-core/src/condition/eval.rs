@@ -14,8 +14,15 @@
 //! `to_local(tz, now)`, the period's window is rolled back in local time, and its
 //! ends are converted to instants with [`to_instant`] (a skipped local time maps
 //! to the end of the gap, a repeated one to its first instant for a start and its
-//! last for an end). Records are counted by instant. `every <d>` and
-//! `past <d>` are elapsed time: `[now - d, now]`.
+//! last for an end). Records are counted by instant, and only up to now. The
+//! boundary instant of a full cycle (`daily starting 10:00` at 10:00) starts the
+//! new cycle, as midnight does for `daily`. `every <d>` and `past <d>` are
+//! elapsed time: `[now - d, now]`. A cron schedule matches local minutes: a
+//! minute that happens twice (clocks going back) runs once, a skipped one not at
+//! all.
+//!
+//! Task names written in a condition must exist when the context can tell
+//! ([`EvalContext::task_exists`]); the owner is not checked.
 
 use chrono::{DateTime, NaiveDateTime, TimeDelta, Timelike, Utc};
 use chrono_tz::Tz;

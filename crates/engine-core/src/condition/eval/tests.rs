@@ -44,8 +44,13 @@ enum Want {
 }
 use Want::{Fails, Is};
 
-/// A local wall-clock time in `tz` (the earlier instant of a repeated time).
+/// A local wall-clock time in `tz` (the earlier instant of a repeated time), or
+/// with a ` UTC` suffix an instant in UTC (to name the second pass of a repeated
+/// local time).
 fn local(tz: Tz, text: &str) -> DateTime<Utc> {
+    if let Some(utc) = text.strip_suffix(" UTC") {
+        return local(Tz::UTC, utc);
+    }
     let naive = NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f")
         .unwrap_or_else(|e| panic!("bad test time {text:?}: {e}"));
     tz.from_local_datetime(&naive)
@@ -509,9 +514,18 @@ fn periods_follow_the_local_calendar_across_dst() {
             // window opens at the end of the gap.
             ("daily between 01:30 and 03:00", "2024-03-31 02:00:00", NONE, Is(true)),
             ("time of day between 01:15 and 01:45", "2024-03-31 02:00:00", NONE, Is(false)),
-            // 2024-10-27 02:00 BST goes back to 01:00 GMT: a success in the first
-            // 01:40 blocks the second 01:40 (the window starts at the first 01:30).
-            ("daily between 01:30 and 03:00", "2024-10-27 01:40:00", &[("t", "success", "2024-10-27 01:35:00")], Is(false)),
+            // 2024-10-27 02:00 BST goes back to 01:00 GMT (01:00 UTC): a success in
+            // the first 01:35 blocks the second 01:40 (the window starts at the first
+            // 01:30), but nothing before the first 01:30 does.
+            ("daily between 01:30 and 03:00", "2024-10-27 01:40:00 UTC", &[("t", "success", "2024-10-27 01:35:00")], Is(false)),
+            ("daily between 01:30 and 03:00", "2024-10-27 01:40:00 UTC", &[("t", "success", "2024-10-27 01:25:00")], Is(true)),
+            ("time of day between 01:30 and 01:45", "2024-10-27 01:40:00 UTC", NONE, Is(true)),
+            // A cron minute that happens twice runs once.
+            ("cron 30 1 * * *", "2024-10-27 01:30:20 UTC", NONE, Is(true)),
+            ("cron 30 1 * * *", "2024-10-27 01:30:20 UTC", &[("t", "success", "2024-10-27 01:30:10")], Is(false)),
+            // A cron minute inside a skipped hour does not happen.
+            ("cron 30 1 * * *", "2024-03-31 02:30:00", NONE, Is(false)),
+            ("cron 30 1 * * *", "2024-03-31 01:30:00 UTC", NONE, Is(false)),
             ("has succeeded today", "2024-10-27 23:00:00", &[("t", "success", "2024-10-27 00:00:00")], Is(true)),
         ],
     );
@@ -573,9 +587,6 @@ fn check_next(tz: Tz, cases: &[(&str, &str, Logs, Option<&str>)]) {
         let got = parse(cond).next_change(&ctx);
         let want = want.map(|w| {
             // `+1ns` spelled as a suffix keeps the tables readable.
-            if let Some(utc) = w.strip_suffix(" UTC") {
-                return local(Tz::UTC, utc);
-            }
             match w.strip_suffix("+1ns") {
                 Some(base) => local(tz, base) + TimeDelta::nanoseconds(1),
                 None => local(tz, w),
