@@ -19,9 +19,13 @@ pub mod clock;
 pub mod condition;
 mod error;
 pub mod log;
+pub mod scheduler;
+pub mod session;
 pub mod task;
 pub mod time;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use condition::Condition;
 pub use error::{Error, ErrorKind};
+pub use scheduler::Scheduler;
+pub use session::Session;
