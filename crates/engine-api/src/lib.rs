@@ -1,9 +1,17 @@
 //! The runtime HTTP API of the engine (Red Engine compatible routes and JSON).
 
+use std::future::Future;
+use std::pin::Pin;
+
+mod auth;
 mod error;
 mod respond;
 mod router;
 
+pub use crate::auth::{AllowAll, AuthDecision, Authenticator, Basic, BearerTokens, LoopbackOnly, RequestInfo, Scope, Scopes};
 pub use crate::error::{ApiError, ErrorKind};
 pub use crate::respond::ResponseBody;
 pub use crate::router::{ROUTES, Resource, Route, RouteError, RouteSpec, Verb, route};
+
+/// A boxed future that is `Send`, as the methods of the pluggable traits return.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
