@@ -12,9 +12,11 @@ use chrono::{DateTime, TimeDelta, Utc};
 use crate::{Error, ErrorKind};
 
 mod memory;
+mod record;
 mod store;
 
 pub use memory::{MemoryLogConfig, MemoryLogStore};
+pub use record::log_schema;
 pub use store::{LogStore, TaskLogSummary};
 
 /// What a log record says happened.
@@ -85,6 +87,9 @@ impl ActionSet {
     /// The empty set.
     pub const EMPTY: ActionSet = ActionSet(0);
 
+    /// Every action.
+    pub const ALL: ActionSet = ActionSet::of(&Action::ALL);
+
     /// The set of `actions`.
     pub const fn of(actions: &[Action]) -> ActionSet {
         let mut bits = 0u8;
@@ -104,6 +109,12 @@ impl ActionSet {
     /// The actions of the set, in declaration order.
     pub fn iter(self) -> impl Iterator<Item = Action> {
         Action::ALL.into_iter().filter(move |a| self.contains(*a))
+    }
+}
+
+impl FromIterator<Action> for ActionSet {
+    fn from_iter<I: IntoIterator<Item = Action>>(actions: I) -> Self {
+        ActionSet(actions.into_iter().fold(0, |bits, a| bits | 1 << a as u8))
     }
 }
 

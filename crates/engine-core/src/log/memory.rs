@@ -6,13 +6,22 @@
 //! by time plus the position of its latest record in log order. So
 //! [`LogRead::count`] is two binary searches per action, [`LogRead::latest`] is a
 //! lookup, and both stay right when records arrive out of timestamp order.
+//!
+//! [`LogStore::query`] narrows candidates with the filter's push-down: only the
+//! named tasks (or those in a name range), and, when the filter constrains the
+//! action or the timestamp, only the matching slices of the per-action time
+//! indexes (binary searches). The full filter runs on the candidates only, and
+//! the global sequence number each record carries gives the log order across
+//! tasks.
 
 use std::collections::{HashMap, VecDeque};
 
 use chrono::{DateTime, Utc};
+use engine_query::Filter;
 use parking_lot::RwLock;
 
-use super::{Action, ActionSet, LogRead, LogRecord};
+use super::record::Pushdown;
+use super::{Action, ActionSet, LogRead, LogRecord, LogStore, TaskLogSummary};
 use crate::Error;
 
 /// Settings of a [`MemoryLogStore`].
@@ -63,6 +72,8 @@ struct TaskLog {
     records: VecDeque<(u64, LogRecord)>,
     /// Per action (indexed by `Action as usize`).
     actions: [ActionIndex; Action::ALL.len()],
+    /// Status and latest times, updated on append and kept through retention.
+    summary: TaskLogSummary,
 }
 
 /// One action's records of one task.
@@ -165,6 +176,8 @@ impl TaskLog {
         let at = index.times.partition_point(|probe| *probe <= key);
         index.times.insert(at, key);
         index.latest = Some(number);
+        self.summary.status = Some(record.action);
+        self.summary.last[record.action as usize] = Some(record.timestamp);
         self.records.push_back((seq, record));
     }
 
@@ -184,10 +197,110 @@ impl TaskLog {
         }
     }
 
+    /// The record numbered `number`, if still kept, with its sequence number.
+    fn get_seq(&self, number: u64) -> Option<&(u64, LogRecord)> {
+        let offset = usize::try_from(number.checked_sub(self.first)?).ok()?;
+        self.records.get(offset)
+    }
+
     /// The record numbered `number`, if still kept.
     fn get(&self, number: u64) -> Option<&LogRecord> {
-        let offset = usize::try_from(number.checked_sub(self.first)?).ok()?;
-        self.records.get(offset).map(|(_, record)| record)
+        self.get_seq(number).map(|(_, record)| record)
+    }
+
+    /// Adds to `out` the records of this task that may match `plan`, each with
+    /// its sequence number.
+    fn candidates<'a>(&'a self, plan: &Pushdown<'_>, out: &mut Vec<(u64, &'a LogRecord)>) {
+        if !plan.narrows_records() {
+            out.extend(self.records.iter().map(|(seq, record)| (*seq, record)));
+            return;
+        }
+        for action in plan.actions.iter() {
+            let times = &self.actions[action as usize].times;
+            let lo = plan
+                .start
+                .map_or(0, |start| times.partition_point(|(t, _)| *t < start));
+            let hi = plan
+                .end
+                .map_or(times.len(), |end| times.partition_point(|(t, _)| *t <= end));
+            if lo >= hi {
+                continue;
+            }
+            out.extend(
+                times
+                    .range(lo..hi)
+                    .filter_map(|(_, number)| self.get_seq(*number))
+                    .map(|(seq, record)| (*seq, record)),
+            );
+        }
+    }
+}
+
+impl LogStore for MemoryLogStore {
+    /// Appends like [`MemoryLogStore::append`]; never fails.
+    fn append(&self, record: LogRecord) -> Result<(), Error> {
+        MemoryLogStore::append(self, record);
+        Ok(())
+    }
+
+    fn query(&self, filter: &Filter, limit: Option<usize>) -> Result<Vec<LogRecord>, Error> {
+        let plan = Pushdown::new(filter);
+        if plan.empty || limit == Some(0) {
+            return Ok(Vec::new());
+        }
+        let inner = self.inner.read();
+        let mut candidates: Vec<(u64, &LogRecord)> = Vec::new();
+        match plan.task_names() {
+            Some(names) => {
+                for name in names {
+                    if let Some(log) = inner.tasks.get(name) {
+                        log.candidates(&plan, &mut candidates);
+                    }
+                }
+            }
+            None => {
+                for (name, log) in &inner.tasks {
+                    if plan.admits_task(name) {
+                        log.candidates(&plan, &mut candidates);
+                    }
+                }
+            }
+        }
+        let found = match limit {
+            // Newest first until `limit` match, then back to log order.
+            Some(limit) => {
+                candidates.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+                let mut found: Vec<LogRecord> = candidates
+                    .into_iter()
+                    .filter(|(_, record)| filter.matches(*record))
+                    .take(limit)
+                    .map(|(_, record)| record.clone())
+                    .collect();
+                found.reverse();
+                found
+            }
+            None => {
+                candidates.retain(|(_, record)| filter.matches(*record));
+                candidates.sort_unstable_by_key(|(seq, _)| *seq);
+                candidates
+                    .into_iter()
+                    .map(|(_, record)| record.clone())
+                    .collect()
+            }
+        };
+        Ok(found)
+    }
+
+    /// The status and latest times from the task's summary, which retention does
+    /// not shrink: a task's `last_success` stays known after its record is dropped.
+    fn summary(&self, task: &str) -> Result<TaskLogSummary, Error> {
+        Ok(self
+            .inner
+            .read()
+            .tasks
+            .get(task)
+            .map(|log| log.summary)
+            .unwrap_or_default())
     }
 }
 

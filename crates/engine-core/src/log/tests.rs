@@ -280,3 +280,54 @@ proptest! {
         }
     }
 }
+
+/// Query strings over the sample, each with the indexes (into `sample()`) it keeps.
+const QUERY_CASES: &[(&str, &[usize])] = &[
+    ("", &[0, 1, 2, 3, 4, 5, 6, 7]),
+    ("task_name=b", &[2, 6]),
+    ("task_name=a&task_name=nobody", &[0, 1, 3, 4, 5, 7]),
+    ("task_name$min=b", &[2, 6]),
+    ("action=run", &[0, 2, 3, 5]),
+    ("action=run&action=terminate", &[0, 2, 3, 5, 6]),
+    ("action$not=run", &[1, 4, 6, 7]),
+    ("action$regex=(su|te)", &[1, 6, 7]),
+    ("task_name=a&action=run", &[0, 3, 5]),
+    (
+        "timestamp$min=2023-11-14T22:13:25Z&timestamp$max=2023-11-14T22:13:40Z",
+        &[1, 2, 3],
+    ),
+    (
+        "task_name=a&action=run&timestamp$max=2023-11-14T22:13:20Z",
+        &[0, 5],
+    ),
+    ("timestamp=2023-11-14T22:13:50Z", &[4, 7]),
+    ("task_name=c", &[]),
+    ("action=explode", &[]),
+    ("timestamp$min=2030-01-01&timestamp$max=2020-01-01", &[]),
+    ("end$min=2000-01-01", &[]),
+];
+
+#[test]
+fn memory_store_queries_in_log_order() {
+    use super::LogStore;
+    // at(0) is 2023-11-14T22:13:20Z.
+    let store = MemoryLogStore::default();
+    store.extend(sample());
+    let all = sample();
+    for (query, want) in QUERY_CASES {
+        let filter = engine_query::Filter::parse(query).unwrap();
+        let want: Vec<LogRecord> = want.iter().map(|&i| all[i].clone()).collect();
+        assert_eq!(store.query(&filter, None), Ok(want.clone()), "{query}");
+        let newest2 = want[want.len().saturating_sub(2)..].to_vec();
+        assert_eq!(
+            store.query(&filter, Some(2)),
+            Ok(newest2),
+            "{query} limit 2"
+        );
+        assert_eq!(
+            store.query(&filter, Some(0)),
+            Ok(Vec::new()),
+            "{query} limit 0"
+        );
+    }
+}
