@@ -716,30 +716,47 @@ fn help_and_version() {
 
 #[test]
 fn eval_unknown_actions() {
-    // An action the engine does not know is kept, with a warning: it counts for
-    // nothing, but as the latest record it ends a run.
+    // The original's reserved `crash_release` reads as `crash`: it counts for
+    // nothing, but as the latest record it ends a run. Any other unknown action
+    // is bad input (exit 2) naming the action and where it is.
     let dir = tempfile::tempdir().expect("temporary directory");
     let run = json!({"task_name": "a", "action": "run", "timestamp": "2024-01-01 10:00:00"});
     let other =
         json!({"task_name": "a", "action": "crash_release", "timestamp": "2024-01-01 10:05:00"});
-    // (records, condition, stdout, whether stderr warns)
+    let typo = json!({"task_name": "a", "action": "sucess", "timestamp": "2024-01-01 10:05:00"});
+    // (records, condition, exit code, stdout, text stderr must contain)
     let cases = [
-        (vec![run.clone()], "task 'a' is running", "true", false),
+        (vec![run.clone()], "task 'a' is running", 0, "true", ""),
         (
             vec![run.clone(), other.clone()],
             "task 'a' is running",
+            0,
             "false",
-            true,
+            "",
         ),
         (
             vec![run.clone(), other.clone()],
             "task 'a' has finished",
+            0,
             "false",
-            true,
+            "",
         ),
-        (vec![run, other], "task 'a' has started", "true", true),
+        (
+            vec![run.clone(), other],
+            "task 'a' has started",
+            0,
+            "true",
+            "",
+        ),
+        (
+            vec![run, typo],
+            "task 'a' is running",
+            2,
+            "",
+            "unknown action 'sucess'",
+        ),
     ];
-    for (i, (records, cond, want, warns)) in cases.into_iter().enumerate() {
+    for (i, (records, cond, code, want, stderr)) in cases.into_iter().enumerate() {
         let path = dir.path().join(format!("{i}.json"));
         std::fs::write(&path, Value::Array(records).to_string()).expect("write logs");
         let path = path.display().to_string();
@@ -755,10 +772,12 @@ fn eval_unknown_actions() {
         let got = engine(&args);
         assert_eq!(
             (got.code, got.stdout.trim_end()),
-            (Some(0), want),
+            (Some(code), want),
             "{cond}: {got:?}"
         );
-        let warned = got.stderr.starts_with("warning: ") && got.stderr.contains("'crash_release'");
-        assert_eq!(warned, warns, "{cond}: {got:?}");
+        assert!(got.stderr.contains(stderr), "{cond}: {got:?}");
+        if code == 0 {
+            assert!(got.stderr.is_empty(), "{cond}: {got:?}");
+        }
     }
 }

@@ -183,9 +183,9 @@ pub(crate) struct WorldArgs {
     /// A task log file: a JSON array, or JSON lines (one object per line), of
     /// records `{"task_name": "...", "action": "run|success|fail|terminate|inaction|crash",
     /// "timestamp": "YYYY-MM-DD HH:MM:SS[.f]"}` in log order; timestamps are local
-    /// times in --tz and other fields are ignored. A record with another action
-    /// (e.g. the original's `crash_release`) is kept, with a warning: no condition
-    /// counts it, but as a task's latest record it ends its run. Default: an empty log.
+    /// times in --tz and other fields are ignored. The original's reserved action
+    /// `crash_release` reads as `crash`; any other action is an error. Default: an
+    /// empty log.
     #[arg(long, value_name = "FILE")]
     pub(crate) logs: Option<PathBuf>,
 

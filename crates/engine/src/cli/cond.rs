@@ -39,7 +39,7 @@ fn parse(args: &ParseArgs, streams: &mut Streams<'_>) -> Result<(), Failure> {
 /// `engine cond eval`: prints `true` or `false`.
 fn eval(args: &EvalArgs, streams: &mut Streams<'_>) -> Result<(), Failure> {
     let cond = parse_condition(&args.cond)?;
-    let world = World::read(&args.world, streams)?;
+    let world = World::read(&args.world)?;
     let now = match &args.now {
         Some(text) => parse_time("--now", text, world.tz)?,
         None => SystemClock.now(),
@@ -62,7 +62,7 @@ fn eval(args: &EvalArgs, streams: &mut Streams<'_>) -> Result<(), Failure> {
 /// `engine cond next`: prints the next start times, one per line.
 fn next(args: &NextArgs, streams: &mut Streams<'_>) -> Result<(), Failure> {
     let cond = parse_condition(&args.cond)?;
-    let world = World::read(&args.world, streams)?;
+    let world = World::read(&args.world)?;
     let from = match &args.from {
         Some(text) => parse_time("--from", text, world.tz)?,
         None => SystemClock.now(),
@@ -142,9 +142,8 @@ struct World {
 }
 
 impl World {
-    /// Reads `--tz`, `--logs` and `--param`; warns on `streams.err` about log
-    /// records with unknown actions.
-    fn read(args: &WorldArgs, streams: &mut Streams<'_>) -> Result<Self, Failure> {
+    /// Reads `--tz`, `--logs` and `--param`.
+    fn read(args: &WorldArgs) -> Result<Self, Failure> {
         let tz = time_zone(args.tz.as_deref())?;
         let params = parse_params(&args.params)?;
         // No retention bound: conditions without a window look at all history,
@@ -153,15 +152,7 @@ impl World {
             max_records_per_task: usize::MAX,
         });
         if let Some(path) = &args.logs {
-            let logs = read_logs(path, tz)?;
-            for (action, n) in &logs.unknown_actions {
-                writeln!(
-                    streams.err,
-                    "warning: {n} record(s) of the logs file have the unknown action '{action}'; \
-                     no condition counts them, but as a task's latest record they end its run"
-                )?;
-            }
-            log.extend(logs.records);
+            log.extend(read_logs(path, tz)?.records);
         }
         Ok(World { tz, log, params })
     }

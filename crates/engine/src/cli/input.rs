@@ -1,7 +1,6 @@
 //! Reading what the user gives on the command line: local times, the time zone,
 //! `--param KEY=VALUE` pairs and task log files; and printing local times.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
@@ -128,11 +127,6 @@ pub(crate) fn parse_params(pairs: &[String]) -> Result<Map<String, Value>, Failu
 pub(crate) struct Logs {
     /// The records, in log order.
     pub(crate) records: Vec<LogRecord>,
-    /// Action names that are not engine actions, with how many records had each.
-    /// Such records are kept as [`Action::Crash`] records, which no condition
-    /// counts: like any latest record that is not `run`, they only end a run for
-    /// `is running` (the original treats unknown actions the same way).
-    pub(crate) unknown_actions: BTreeMap<String, usize>,
 }
 
 /// Reads a task log file (see [`parse_logs`]).
@@ -159,26 +153,40 @@ pub(crate) fn parse_logs(text: &str, tz: Tz) -> Result<Logs, serde_json::Error> 
             .into_iter()
             .collect::<Result<_, _>>()?
     };
-    let mut logs = Logs::default();
-    for record in raw {
-        let action = record.action.parse().unwrap_or_else(|_| {
-            *logs.unknown_actions.entry(record.action).or_default() += 1;
-            Action::Crash
-        });
-        let timestamp = to_instant(tz, record.timestamp, Side::Start);
-        logs.records
-            .push(LogRecord::new(record.task_name, action, timestamp));
-    }
-    Ok(logs)
+    let records = raw
+        .into_iter()
+        .map(|record| {
+            let timestamp = to_instant(tz, record.timestamp, Side::Start);
+            LogRecord::new(record.task_name, record.action, timestamp)
+        })
+        .collect();
+    Ok(Logs { records })
 }
 
 /// One record of a logs file as written.
 #[derive(Deserialize)]
 struct RawRecord {
     task_name: String,
-    action: String,
+    #[serde(deserialize_with = "action")]
+    action: Action,
     #[serde(deserialize_with = "timestamp")]
     timestamp: NaiveDateTime,
+}
+
+/// Deserializes an action name. The original's reserved `crash_release` (which
+/// its logs can hold) reads as `crash`: no condition counts it, but as a task's
+/// latest record it ends the run for `is running`. Any other unknown name is an
+/// error, so a typo such as `sucess` is caught with its line and column.
+fn action<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Action, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    if text == "crash_release" {
+        return Ok(Action::Crash);
+    }
+    text.parse().map_err(|_| {
+        D::Error::custom(format!(
+            "unknown action '{text}', expected run, success, fail, terminate, inaction or crash"
+        ))
+    })
 }
 
 /// Deserializes a local timestamp.

@@ -134,8 +134,8 @@ fn params() {
     }
 }
 
-/// `text` read as a logs file in UTC: each record as `task action timestamp`,
-/// then each unknown action as `unknown <name> x<count>`; or the error text.
+/// `text` read as a logs file in UTC: each record as `task action timestamp`;
+/// or the error text.
 fn logs(text: &str) -> Result<Vec<String>, String> {
     let logs = parse_logs(text, Tz::UTC).map_err(|e| e.to_string())?;
     let records = logs.records.iter().map(|r| {
@@ -146,11 +146,7 @@ fn logs(text: &str) -> Result<Vec<String>, String> {
             format_local(r.timestamp, Tz::UTC)
         )
     });
-    let unknown = logs
-        .unknown_actions
-        .iter()
-        .map(|(name, n)| format!("unknown {name} x{n}"));
-    Ok(records.chain(unknown).collect())
+    Ok(records.collect())
 }
 
 #[test]
@@ -176,20 +172,8 @@ fn logs_files() {
             ],
         ),
         (
-            format!(
-                "{a}\n{}\n{}\n{}",
-                a.replace("run", "walk"),
-                b.replace("success", "walk"),
-                a.replace("run", "Run")
-            ),
-            &[
-                "a run 2024-01-01 10:00:00",
-                "a crash 2024-01-01 10:00:00",
-                "b crash 2024-01-01 10:00:01.500000",
-                "a crash 2024-01-01 10:00:00",
-                "unknown Run x1",
-                "unknown walk x2",
-            ],
+            format!("{a}\n{}", a.replace("run", "crash_release")),
+            &["a run 2024-01-01 10:00:00", "a crash 2024-01-01 10:00:00"],
         ),
         (
             format!("{b}\n\n{a}"),
@@ -207,6 +191,14 @@ fn logs_files() {
         );
     }
     let bad: &[(String, &str)] = &[
+        (
+            format!("{a}\n{}", a.replace("run", "walk")),
+            "unknown action 'walk', expected run, success, fail, terminate, inaction or crash at line 2",
+        ),
+        (
+            format!("{a}\n{}", a.replace("run", "Run")),
+            "unknown action 'Run'",
+        ),
         (
             format!("{a}\n{{\"task_name\": \"a\"}}"),
             "missing field `action` at line 2",
