@@ -14,6 +14,7 @@
 //! the global sequence number each record carries gives the log order across
 //! tasks.
 
+use std::cmp::Reverse;
 use std::collections::{HashMap, VecDeque};
 
 use chrono::{DateTime, Utc};
@@ -269,7 +270,7 @@ impl LogStore for MemoryLogStore {
         let found = match limit {
             // Newest first until `limit` match, then back to log order.
             Some(limit) => {
-                candidates.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+                candidates.sort_unstable_by_key(|(seq, _)| Reverse(*seq));
                 let mut found: Vec<LogRecord> = candidates
                     .into_iter()
                     .filter(|(_, record)| filter.matches(*record))

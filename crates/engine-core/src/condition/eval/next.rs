@@ -51,6 +51,10 @@ pub(super) fn next_change(
             None
         }
         Condition::Not(item) => next_change(item, ctx, retries, CountCompare::default())?,
+        // An `All` with an item that is always false is always false (an `Any` with
+        // one always true, always true): nothing makes it change.
+        Condition::All(items) if items.iter().any(|item| constant(item) == Some(false)) => None,
+        Condition::Any(items) if items.iter().any(|item| constant(item) == Some(true)) => None,
         Condition::All(items) | Condition::Any(items) => {
             let mut earliest = None;
             for item in items {
@@ -108,6 +112,33 @@ pub(super) fn next_change(
         "next change must be after now"
     );
     Ok(found.filter(|t| *t > now))
+}
+
+/// The value of `cond` when it never changes: a constant, or combinations that
+/// a constant decides (`false & x`, `true | x`, `~true`).
+fn constant(cond: &Condition) -> Option<bool> {
+    match cond {
+        Condition::Constant { value, .. } => Some(*value),
+        Condition::Not(item) => constant(item).map(|value| !value),
+        Condition::All(items) => decided(items, false),
+        Condition::Any(items) => decided(items, true),
+        _ => None,
+    }
+}
+
+/// The constant value of an `All` (`absorbing` false) or an `Any` (`absorbing`
+/// true) of `items`: the absorbing value if one item is constantly it, the other
+/// value if every item is constantly that, else `None`.
+fn decided(items: &[Condition], absorbing: bool) -> Option<bool> {
+    let mut all_constant = true;
+    for item in items {
+        match constant(item) {
+            Some(value) if value == absorbing => return Some(absorbing),
+            Some(_) => {}
+            None => all_constant = false,
+        }
+    }
+    all_constant.then_some(!absorbing)
 }
 
 fn executable_change(

@@ -631,6 +631,14 @@ fn next_change_of_each_kind() {
             // Combinations: the earliest of the items.
             ("daily & time of day between 08:00 and 10:00", "2024-01-02 11:00:00", NONE, Some("2024-01-03 00:00:00")),
             ("~time of day after 22:00 | env 'x'", "2024-01-02 11:00:00", NONE, Some("2024-01-02 22:00:00")),
+            // A constant decides the combination: it never changes, whatever the rest.
+            ("false & daily", "2024-01-02 11:00:00", NONE, None),
+            ("daily & (~true | false)", "2024-01-02 11:00:00", NONE, None),
+            ("true | time of day between 08:00 and 10:00", "2024-01-02 07:00:00", NONE, None),
+            ("daily | ~(false & daily)", "2024-01-02 11:00:00", NONE, None),
+            // A constant that does not decide it leaves the other items' changes.
+            ("true & daily", "2024-01-02 11:00:00", NONE, Some("2024-01-03 00:00:00")),
+            ("false | time of day between 08:00 and 10:00", "2024-01-02 07:00:00", NONE, Some("2024-01-02 08:00:00")),
         ],
     );
 }
