@@ -7,10 +7,12 @@ mod auth;
 mod error;
 mod respond;
 mod router;
+mod store;
 
 pub use crate::auth::{AllowAll, AuthDecision, Authenticator, Basic, BearerTokens, LoopbackOnly, RequestInfo, Scope, Scopes};
 pub use crate::error::{ApiError, ErrorKind};
 pub use crate::respond::ResponseBody;
+pub use crate::store::{Change, JsonLinesStore, MemoryStore, RequestStore, SqliteRequestStore, StoredRequest};
 pub use crate::router::{ROUTES, Resource, Route, RouteError, RouteSpec, Verb, route};
 
 /// A boxed future that is `Send`, as the methods of the pluggable traits return.
