@@ -812,6 +812,12 @@ impl Session {
         Ok(())
     }
 
+    /// A receiver that sees a change whenever a run ends.
+    #[cfg(test)]
+    pub(crate) fn runs_ended(&self) -> watch::Receiver<u64> {
+        self.inner.runs_ended.subscribe()
+    }
+
     /// Waits until no run of `id` goes on, or the clock reaches `deadline`.
     pub(crate) async fn wait_runs_ended(&self, id: TaskId, deadline: DateTime<Utc>) {
         let mut ended = self.inner.runs_ended.subscribe();

@@ -544,6 +544,9 @@ impl Runner {
         } else {
             started.checked_add_signed(timeout)
         };
+        // A run with an end condition has it checked in the next cycle (which
+        // then says when to check again).
+        let has_end = !matches!(*task.end, Condition::Constant { value: false, .. });
         Running {
             task: task.id,
             name: task.spec.name.clone(),
@@ -551,7 +554,7 @@ impl Runner {
             cancel,
             abort,
             deadline,
-            end_check: None,
+            end_check: has_end.then_some(started),
             stopping: None,
         }
     }
