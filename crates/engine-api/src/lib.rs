@@ -5,12 +5,14 @@ use std::pin::Pin;
 
 mod auth;
 mod error;
+mod extract;
 mod respond;
 mod router;
 mod store;
 
 pub use crate::auth::{AllowAll, AuthDecision, Authenticator, Basic, BearerTokens, LoopbackOnly, RequestInfo, Scope, Scopes};
 pub use crate::error::{ApiError, ErrorKind};
+pub use crate::extract::{DEFAULT_BODY_LIMIT, Query};
 pub use crate::respond::ResponseBody;
 pub use crate::store::{Change, JsonLinesStore, MemoryStore, RequestStore, SqliteRequestStore, StoredRequest};
 pub use crate::router::{ROUTES, Resource, Route, RouteError, RouteSpec, Verb, route};
