@@ -13,10 +13,14 @@ use crate::{Error, ErrorKind};
 
 mod memory;
 mod record;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 mod store;
 
 pub use memory::{MemoryLogConfig, MemoryLogStore};
 pub use record::log_schema;
+#[cfg(feature = "sqlite")]
+pub use sqlite::{SqliteLogConfig, SqliteLogStore};
 pub use store::{LogStore, TaskLogSummary};
 
 /// What a log record says happened.

@@ -34,7 +34,25 @@ impl TaskLogSummary {
 /// (`Send + Sync`) and never hold a lock while doing I/O for another caller.
 pub trait LogStore: LogRead {
     /// Appends one record.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Log`](crate::ErrorKind::Log) when the record cannot be
+    /// stored; then it is not in the log.
     fn append(&self, record: LogRecord) -> Result<(), Error>;
+
+    /// Appends `records` in order. The provided implementation appends them one
+    /// by one (stopping at the first error); a durable store writes them in one
+    /// transaction, all or none.
+    ///
+    /// # Errors
+    ///
+    /// As [`LogStore::append`].
+    fn append_batch(&self, records: Vec<LogRecord>) -> Result<(), Error> {
+        records
+            .into_iter()
+            .try_for_each(|record| self.append(record))
+    }
 
     /// The records matching `filter`, in log order (oldest first). With `limit`,
     /// only the newest `limit` of them (still oldest first). Uses the filter's
