@@ -5,12 +5,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use serde_json::Value;
 
 use super::{Change, RequestStore, StoredRequest, blocking, now_ms, store_error};
 use crate::BoxFuture;
-use crate::error::{ApiError, ErrorKind};
+use crate::error::ApiError;
 
 /// The table the store keeps its rows in.
 const TABLE: &str = "api_requests";
@@ -212,9 +212,10 @@ fn read_all(connection: &Connection) -> Result<Vec<StoredRequest>, ApiError> {
 /// The highest `seq` ever given, for tests of compaction.
 #[cfg(test)]
 pub(crate) fn last_seq(store: &SqliteRequestStore) -> Result<Option<i64>, ApiError> {
+    use rusqlite::OptionalExtension as _;
     let connection = store.connection.lock();
     connection
         .query_row("SELECT seq FROM sqlite_sequence WHERE name = ?1", [TABLE], |r| r.get(0))
         .optional()
-        .map_err(|e| ApiError::new(ErrorKind::Store, "no sqlite_sequence").with_source(e))
+        .map_err(|e| ApiError::new(crate::ErrorKind::Store, "no sqlite_sequence").with_source(e))
 }
