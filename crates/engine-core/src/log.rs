@@ -1,8 +1,22 @@
-//! The task log: records of runs, and the read trait conditions use.
+//! The task log: records of runs, and the traits that read and write it.
 //!
-//! The full `LogStore` (append, query with a filter, SQLite) comes with the
-//! scheduler; conditions only need [`LogRead`]. [`MemoryLogStore`] is the
-//! in-memory log: indexed per task and action, with a retention bound.
+//! Conditions read through [`LogRead`] (counts in a window, the latest record in
+//! log order, the first or last time around an instant); the session, the
+//! scheduler and the API also append and query through [`LogStore`]. Two stores
+//! implement both, with the same answers (one conformance suite runs on each):
+//!
+//! - [`MemoryLogStore`]: in memory, indexed per task and action, with a
+//!   retention bound;
+//! - `SqliteLogStore` (feature `sqlite`): durable, one SQLite table with indexes;
+//!   a record is on disk when `append` returns.
+//!
+//! A [`LogRecord`] is also an [`engine_query::Record`], so a [`engine_query::Filter`]
+//! tests it directly; [`log_schema`] declares its field types for
+//! [`engine_query::Filter::check`]. Stores use the filter's push-down on
+//! `task_name`, `action` and `timestamp` to read only candidates.
+//!
+//! "Latest" always means last in log order (append order), not the greatest
+//! timestamp: records may arrive out of timestamp order.
 
 use std::fmt;
 use std::str::FromStr;

@@ -1,7 +1,5 @@
-//! The full task log interface the scheduler and the API use: [`LogStore`].
-//!
-//! OWNED BY THE LOG-STORE WORK (scheduler issue): the trait below is the contract
-//! the session and scheduler are written against.
+//! The full task log interface the session, the scheduler and the API use:
+//! [`LogStore`], and the per-task [`TaskLogSummary`] status and `last_*` come from.
 
 use chrono::{DateTime, Utc};
 use engine_query::Filter;
@@ -30,8 +28,14 @@ impl TaskLogSummary {
 /// look-ups conditions need ([`LogRead`]).
 ///
 /// `append` returning `Ok` means the record is stored; for a durable store, on
-/// disk. Implementations are shared between the scheduler and the API
-/// (`Send + Sync`) and never hold a lock while doing I/O for another caller.
+/// disk. Implementations are shared between the scheduler and the API as
+/// `Arc<dyn LogStore>` (`Send + Sync`), and hold their locks for one operation
+/// only. Calls may block on I/O (a durable store's append waits for the disk):
+/// async callers use `spawn_blocking` or accept a short block, and never call
+/// them while holding a lock of their own that other tasks wait on.
+///
+/// Every implementation must pass the conformance suite in
+/// `crates/engine-core/tests/log_conformance.rs`.
 pub trait LogStore: LogRead {
     /// Appends one record.
     ///
