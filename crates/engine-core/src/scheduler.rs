@@ -237,8 +237,10 @@ impl Scheduler {
             events,
             Arc::clone(&self.stats),
         );
+        // Dropping the runner gives the receiver back, also when this future is
+        // dropped before it completes.
         let result = runner.run(shutdown).await;
-        self.session.return_events(runner.into_events());
+        drop(runner);
         result.map(|()| self.stats())
     }
 }

@@ -148,11 +148,6 @@ impl Runner {
         }
     }
 
-    /// The event receiver, to give back to the session.
-    pub(super) fn into_events(self) -> mpsc::UnboundedReceiver<Event> {
-        self.events
-    }
-
     pub(super) async fn run<F: Future>(&mut self, shutdown: F) -> Result<(), Error> {
         let result = self.main(shutdown).await;
         let stopped = self.shutdown(result.is_ok()).await;
@@ -819,6 +814,32 @@ impl Runner {
         self.run_of.clear();
         tracing::info!("scheduler stopped");
         result
+    }
+}
+
+/// Dropping the runner (normally after [`Runner::run`], or when the future of
+/// [`Scheduler::run`](super::Scheduler::run) is dropped mid-way) ends what is
+/// left: runs still going on are aborted and logged `terminate` (reason
+/// `shutdown`, best effort), and the session gets its event receiver back.
+impl Drop for Runner {
+    fn drop(&mut self) {
+        let now = self.session.now();
+        let left: Vec<RunId> = self.running.keys().copied().collect();
+        for run in left {
+            if let Some(running) = self.running.get_mut(&run) {
+                if running.stopping.is_none() {
+                    running.stopping = Some((TerminateReason::Shutdown, now));
+                }
+            }
+            if let Err(e) = self.drop_run(run) {
+                tracing::error!(error = %e, "could not log the end of a dropped run");
+            }
+        }
+        self.runs.abort_all();
+        self.session.set_scheduler_state(None);
+        let (_, empty) = mpsc::unbounded_channel();
+        let events = std::mem::replace(&mut self.events, empty);
+        self.session.return_events(events);
     }
 }
 

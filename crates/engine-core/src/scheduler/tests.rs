@@ -803,6 +803,27 @@ async fn condition_errors_stop_or_count_as_false() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn dropping_the_scheduler_future_ends_its_runs() {
+    let sim = Sim::simulated(utc(), "2024-01-01 00:00");
+    sim.add("t", "daily", "wait");
+    let scheduler = sim.scheduler();
+    tokio::select! {
+        _ = scheduler.run(std::future::pending::<()>()) => panic!("runs until dropped"),
+        () = sim.clock.sleep_until(local(utc(), "2024-01-01 00:10")) => {}
+    }
+    assert_eq!(
+        sim.records("t")[1],
+        (Action::Terminate, "2024-01-01 00:10".to_owned())
+    );
+    assert_eq!(sim.last("t").exc_text.as_deref(), Some("shutdown"));
+    assert!(!sim.session.task("t").expect("task").state.running);
+    assert_eq!(sim.session.scheduler_state(), None);
+    // The session takes a new scheduler.
+    sim.run_until("2024-01-02 01:00").await;
+    assert_eq!(sim.runs("t").len(), 2);
+}
+
+#[tokio::test(start_paused = true)]
 async fn one_scheduler_per_session() {
     let sim = Sim::simulated(utc(), "2024-01-01 00:00");
     let first = sim.scheduler();
