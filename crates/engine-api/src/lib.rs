@@ -9,6 +9,7 @@ mod extract;
 mod openapi;
 mod respond;
 mod router;
+mod server;
 mod service;
 mod store;
 
@@ -17,6 +18,7 @@ pub use crate::error::{ApiError, ErrorKind};
 pub use crate::extract::{DEFAULT_BODY_LIMIT, Query};
 pub use crate::openapi::openapi_document;
 pub use crate::respond::ResponseBody;
+pub use crate::server::{ServeConfig, serve};
 pub use crate::service::{ApiService, ReplaySummary};
 pub use crate::store::{Change, JsonLinesStore, MemoryStore, RequestStore, SqliteRequestStore, StoredRequest};
 pub use crate::router::{ROUTES, Resource, Route, RouteError, RouteSpec, Verb, route};
