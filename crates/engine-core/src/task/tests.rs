@@ -859,24 +859,25 @@ fn parameter_variable_names() {
 async fn cancelling_a_shell_kills_its_children() {
     let dir = scratch("children");
     let kind = with_env(
+        // The pid files are written once each process's signal handling is
+        // settled. A child of a trapping shell that gets SIGTERM between fork
+        // and exec runs its copy of the trap handler and loses the signal, so
+        // that child writes its own pid, after exec.
         shell(
-            "sleep 30 & echo $! > \"$D/bg.pid\"
-             sh -c 'trap \"echo term > \\\"$1/got-term\\\"; exit 0\" TERM
-                    echo $$ > \"$1/fg.pid\"; sleep 30 & wait' fg \"$D\" &
-             echo $$ > \"$D/sh.pid\"
-             sleep 30; wait",
+            r#"sleep 30 & echo $! > "$D/bg.pid"
+               sh -c 'trap "echo term > \"$D/got-term\"; exit 0" TERM
+                      sh -c "echo \$\$ > \"\$D/fgchild.pid\"; exec sleep 30" &
+                      echo $$ > "$D/fg.pid"; wait' &
+               echo $$ > "$D/sh.pid"
+               sleep 30; wait"#,
         ),
         &[("D", dir.to_str().expect("utf-8 temp dir"))],
     );
     let req = request("children", kind, Execution::Process, None, json!({}));
     let cancel = req.cancel.clone();
     let run = tokio::spawn(execute(req));
-    let pids = wait_for_pids(vec![
-        dir.join("bg.pid"),
-        dir.join("fg.pid"),
-        dir.join("sh.pid"),
-    ])
-    .await;
+    let files = ["bg.pid", "fg.pid", "fgchild.pid", "sh.pid"];
+    let pids = wait_for_pids(files.iter().map(|file| dir.join(file)).collect()).await;
     assert!(
         pids.iter().all(|&pid| running(pid)),
         "all started: {pids:?}"
