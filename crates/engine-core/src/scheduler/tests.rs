@@ -824,6 +824,84 @@ async fn dropping_the_scheduler_future_ends_its_runs() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn launch_errors_stop_the_scheduler_unless_silenced() {
+    let sim = Sim::simulated(utc(), "2024-01-01 00:00");
+    let mut spec = sim.task("t", "daily", "echo");
+    spec.parameters
+        .insert("p".into(), json!({"$return": "nobody"}));
+    sim.add_spec(spec);
+    sim.session
+        .patch_config(
+            &json!({"silence_task_prerun": false})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        )
+        .expect("config");
+    let err = sim
+        .scheduler()
+        .run(std::future::pending::<()>())
+        .await
+        .expect_err("stops");
+    assert_eq!(err.message(), "unknown task 'nobody' in parameter 'p'");
+    let actions: Vec<Action> = sim.records("t").into_iter().map(|r| r.0).collect();
+    assert_eq!(actions, [Action::Run, Action::Fail]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn cycle_sleep_bounds_the_sleep() {
+    let sim = Sim::simulated(utc(), "2024-01-01 00:00");
+    sim.add("never", "false", "ok");
+    let idle = sim.run_until("2024-01-02 00:00").await;
+    assert_eq!(
+        idle.wakes, 1,
+        "only the shutdown wakes an idle scheduler: {idle:?}"
+    );
+    sim.session
+        .patch_config(
+            &json!({"cycle_sleep": "1 hour"})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        )
+        .expect("config");
+    let capped = sim.run_until("2024-01-03 00:00").await;
+    assert_eq!(capped.wakes, 24, "{capped:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_task_renamed_while_running_ends_under_its_new_name() {
+    let sim = Sim::simulated(utc(), "2024-01-01 00:00");
+    sim.add("old", "daily", "slow90s");
+    let session = sim.session.clone();
+    let at = local(utc(), "2024-01-01 00:01");
+    let scheduler = sim.scheduler();
+    let run = scheduler.run(sim.clock.sleep_until(local(utc(), "2024-01-01 01:00")));
+    let rename = async {
+        sim.clock.sleep_until(at).await;
+        let patch = TaskPatch {
+            name: Some("new".into()),
+            ..TaskPatch::default()
+        };
+        let view = session.update_task("old", patch).expect("renamed");
+        assert!(view.state.running);
+    };
+    let (ran, ()) = tokio::join!(run, rename);
+    ran.expect("ran");
+    assert_eq!(
+        sim.records("old"),
+        [(Action::Run, "2024-01-01 00:00".to_owned())]
+    );
+    assert_eq!(
+        sim.records("new"),
+        [(Action::Success, "2024-01-01 00:01".to_owned())]
+    );
+    let state = sim.session.task("new").expect("task").state;
+    assert_eq!(state.status, Some(Action::Success));
+    assert!(!state.running);
+}
+
+#[tokio::test(start_paused = true)]
 async fn one_scheduler_per_session() {
     let sim = Sim::simulated(utc(), "2024-01-01 00:00");
     let first = sim.scheduler();
