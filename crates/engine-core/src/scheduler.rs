@@ -50,7 +50,7 @@
 //! ```
 //! # use std::sync::Arc;
 //! # use chrono::TimeZone;
-//! # use engine_core::{Scheduler, Session};
+//! # use engine_core::{Clock, Scheduler, Session};
 //! # use engine_core::clock::SimulatedClock;
 //! # use engine_core::log::MemoryLogStore;
 //! # use engine_core::task::TaskKind;
