@@ -26,12 +26,12 @@ use std::net::SocketAddr;
 use std::str::FromStr;
 
 use base64::Engine as _;
-use hyper::header::{self, HeaderMap};
 use hyper::Method;
+use hyper::header::{self, HeaderMap};
 
+use crate::BoxFuture;
 use crate::error::{ApiError, ErrorKind};
 use crate::router::Route;
-use crate::BoxFuture;
 
 #[cfg(test)]
 mod tests;
@@ -137,7 +137,9 @@ impl Scopes {
 
     /// The scopes in the set, from least to most.
     pub fn iter(self) -> impl Iterator<Item = Scope> {
-        Scope::ALL.into_iter().filter(move |scope| self.contains(*scope))
+        Scope::ALL
+            .into_iter()
+            .filter(move |scope| self.contains(*scope))
     }
 
     /// The union of both sets.
@@ -153,7 +155,9 @@ impl FromStr for Scopes {
     fn from_str(text: &str) -> Result<Scopes, ApiError> {
         text.split(|c: char| c == ',' || c.is_whitespace())
             .filter(|part| !part.is_empty())
-            .try_fold(Scopes::NONE, |set, part| Ok(set.union(Scopes::of(&[part.parse()?]))))
+            .try_fold(Scopes::NONE, |set, part| {
+                Ok(set.union(Scopes::of(&[part.parse()?])))
+            })
     }
 }
 
@@ -252,7 +256,9 @@ impl AuthDecision {
     pub(crate) fn into_result(self) -> Result<(), ApiError> {
         match self {
             AuthDecision::Allow => Ok(()),
-            AuthDecision::Unauthorized { challenge, reason } => Err(ApiError::unauthorized(reason, &challenge)),
+            AuthDecision::Unauthorized { challenge, reason } => {
+                Err(ApiError::unauthorized(reason, &challenge))
+            }
             AuthDecision::Forbidden { reason } => Err(ApiError::new(ErrorKind::Forbidden, reason)),
         }
     }
@@ -260,8 +266,17 @@ impl AuthDecision {
 
 /// Decides, per request, whether it may go on.
 ///
-/// Stored as `Arc<dyn Authenticator>`; see the [module docs](self) for when it is
-/// called (once per request, twice for a change that needs [`Scope::Code`]).
+/// Stored as `Arc<dyn Authenticator>`. The service asks before every request,
+/// including those that end in 404 or 405, with the [`Scope`] the route needs:
+/// [`Scope::Read`] for `GET`, `HEAD`, `OPTIONS` and unknown paths,
+/// [`Scope::Write`] for `POST`, `PATCH` and `DELETE`, [`Scope::Admin`] for
+/// `PATCH /configs`. A refusal is answered at once (401 or 403): no body is read.
+///
+/// Creating or changing a command or code task needs [`Scope::Code`], which is
+/// only known once the body is parsed. For such a change the service asks a
+/// **second** time, with the higher scope, after validating the body and before
+/// anything is stored or changed (changes are handled one at a time, so keep
+/// this call fast). Decide on [`RequestInfo::scope`], not on the method alone.
 ///
 /// ```
 /// use engine_api::{AuthDecision, Authenticator, BoxFuture, RequestInfo, Scope};
@@ -316,7 +331,9 @@ pub struct LoopbackOnly;
 
 impl Authenticator for LoopbackOnly {
     fn authenticate<'a>(&'a self, request: &'a RequestInfo<'a>) -> BoxFuture<'a, AuthDecision> {
-        let local = request.peer().is_none_or(|peer| peer.ip().to_canonical().is_loopback());
+        let local = request
+            .peer()
+            .is_none_or(|peer| peer.ip().to_canonical().is_loopback());
         Box::pin(async move {
             if local {
                 AuthDecision::Allow
@@ -374,10 +391,12 @@ impl BearerTokens {
     /// The scopes granted to `presented`: the union over every configured token
     /// equal to it, all compared in constant time.
     fn scopes_of(&self, presented: &[u8]) -> Scopes {
-        self.tokens.iter().fold(Scopes::NONE, |granted, (token, scopes)| {
-            let mask = 0u8.wrapping_sub(u8::from(ct_eq(presented, token)));
-            Scopes(granted.0 | (scopes.0 & mask))
-        })
+        self.tokens
+            .iter()
+            .fold(Scopes::NONE, |granted, (token, scopes)| {
+                let mask = 0u8.wrapping_sub(u8::from(ct_eq(presented, token)));
+                Scopes(granted.0 | (scopes.0 & mask))
+            })
     }
 }
 
@@ -393,9 +412,11 @@ impl Authenticator for BearerTokens {
     fn authenticate<'a>(&'a self, request: &'a RequestInfo<'a>) -> BoxFuture<'a, AuthDecision> {
         let decision = match credentials(request.headers(), "Bearer") {
             None => challenge_bearer(None, "missing bearer token"),
-            Some(token) => decide(self.scopes_of(token.trim().as_bytes()), request.scope(), || {
-                challenge_bearer(Some("invalid_token"), "invalid bearer token")
-            }),
+            Some(token) => decide(
+                self.scopes_of(token.trim().as_bytes()),
+                request.scope(),
+                || challenge_bearer(Some("invalid_token"), "invalid bearer token"),
+            ),
         };
         Box::pin(async move { decision })
     }
@@ -424,8 +445,11 @@ pub struct Basic {
 impl Basic {
     /// The same users plus `user` with `password`, granting `scopes`.
     pub fn with_user(mut self, user: &str, password: &str, scopes: Scopes) -> Self {
-        self.users
-            .push((user.as_bytes().to_vec(), password.as_bytes().to_vec(), scopes));
+        self.users.push((
+            user.as_bytes().to_vec(),
+            password.as_bytes().to_vec(),
+            scopes,
+        ));
         self
     }
 
@@ -441,10 +465,12 @@ impl Basic {
 
     /// The scopes granted to `user` with `password`, all users compared in constant time.
     fn scopes_of(&self, user: &[u8], password: &[u8]) -> Scopes {
-        self.users.iter().fold(Scopes::NONE, |granted, (u, p, scopes)| {
-            let both = u8::from(ct_eq(user, u)) & u8::from(ct_eq(password, p));
-            Scopes(granted.0 | (scopes.0 & 0u8.wrapping_sub(both)))
-        })
+        self.users
+            .iter()
+            .fold(Scopes::NONE, |granted, (u, p, scopes)| {
+                let both = u8::from(ct_eq(user, u)) & u8::from(ct_eq(password, p));
+                Scopes(granted.0 | (scopes.0 & 0u8.wrapping_sub(both)))
+            })
     }
 }
 
@@ -460,7 +486,8 @@ impl Authenticator for Basic {
     fn authenticate<'a>(&'a self, request: &'a RequestInfo<'a>) -> BoxFuture<'a, AuthDecision> {
         let decision = match credentials(request.headers(), "Basic") {
             None => challenge_basic("missing basic credentials"),
-            Some(encoded) => match base64::engine::general_purpose::STANDARD.decode(encoded.trim()) {
+            Some(encoded) => match base64::engine::general_purpose::STANDARD.decode(encoded.trim())
+            {
                 Err(_) => challenge_basic("basic credentials are not valid base64"),
                 Ok(decoded) => {
                     let (user, password) = match decoded.iter().position(|b| *b == b':') {
@@ -485,13 +512,21 @@ impl Authenticator for Basic {
 /// The credentials after `scheme ` in the first `Authorization` header, when
 /// it uses `scheme` (compared case-insensitively).
 fn credentials<'h>(headers: &'h HeaderMap, scheme: &str) -> Option<&'h str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim_start();
+    let value = headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .trim_start();
     let (given, rest) = value.split_once(' ')?;
     given.eq_ignore_ascii_case(scheme).then_some(rest)
 }
 
 /// Allow when `granted` allows `required`; 403 when it is not empty; else `unknown()`.
-fn decide(granted: Scopes, required: Scope, unknown: impl FnOnce() -> AuthDecision) -> AuthDecision {
+fn decide(
+    granted: Scopes,
+    required: Scope,
+    unknown: impl FnOnce() -> AuthDecision,
+) -> AuthDecision {
     if granted.allows(required) {
         AuthDecision::Allow
     } else if granted.is_empty() {

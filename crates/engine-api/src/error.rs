@@ -103,7 +103,8 @@ impl ApiError {
     /// A 401 whose response asks for credentials with `challenge`, the value of
     /// the `WWW-Authenticate` header (`Bearer realm="engine"`).
     pub fn unauthorized(message: impl Into<String>, challenge: &str) -> Self {
-        ApiError::new(ErrorKind::Unauthorized, message).with_header(header::WWW_AUTHENTICATE, challenge)
+        ApiError::new(ErrorKind::Unauthorized, message)
+            .with_header(header::WWW_AUTHENTICATE, challenge)
     }
 
     /// Adds a field to the JSON body (`"key": value`, beside `"error"`).
@@ -121,11 +122,15 @@ impl ApiError {
     /// offending line and a caret line under the span.
     pub fn with_position(self, input: &str, span: Range<usize>) -> Self {
         let detail = format!("{}\n{}", self.message, caret(input, span.clone()));
-        self.with_field("position", span.start).with_field("detail", detail)
+        self.with_field("position", span.start)
+            .with_field("detail", detail)
     }
 
     /// Keeps `source` as the cause (shown in logs, never in a response).
-    pub fn with_source(mut self, source: impl Into<Box<dyn StdError + Send + Sync + 'static>>) -> Self {
+    pub fn with_source(
+        mut self,
+        source: impl Into<Box<dyn StdError + Send + Sync + 'static>>,
+    ) -> Self {
         self.source = Some(source.into());
         self
     }
@@ -193,12 +198,18 @@ impl ApiError {
 impl From<RouteError> for ApiError {
     fn from(error: RouteError) -> Self {
         match error {
-            RouteError::NotFound => ApiError::new(ErrorKind::NotFound, "no route matches this path"),
+            RouteError::NotFound => {
+                ApiError::new(ErrorKind::NotFound, "no route matches this path")
+            }
             RouteError::MethodNotAllowed { spec } => {
-                let allowed: Vec<Value> = spec.allowed().iter().map(|v| v.as_str().into()).collect();
+                let allowed: Vec<Value> =
+                    spec.allowed().iter().map(|v| v.as_str().into()).collect();
                 ApiError::new(
                     ErrorKind::MethodNotAllowed,
-                    format!("this path does not allow this method, only {}", spec.allow()),
+                    format!(
+                        "this path does not allow this method, only {}",
+                        spec.allow()
+                    ),
                 )
                 .with_field("allowed", allowed)
                 .with_header(header::ALLOW, &spec.allow())
@@ -214,9 +225,10 @@ impl From<engine_core::Error> for ApiError {
     fn from(error: engine_core::Error) -> Self {
         use engine_core::ErrorKind as Core;
         let kind = match error.kind() {
-            Core::InvalidCondition | Core::InvalidTime | Core::InvalidDuration | Core::Evaluation => {
-                ErrorKind::BadRequest
-            }
+            Core::InvalidCondition
+            | Core::InvalidTime
+            | Core::InvalidDuration
+            | Core::Evaluation => ErrorKind::BadRequest,
             _ => ErrorKind::Internal,
         };
         let positioned = match (error.input(), error.span()) {
@@ -258,7 +270,11 @@ pub(crate) fn caret(input: &str, span: Range<usize>) -> String {
     let after = input.get(start..).unwrap_or_default();
     let line_end = after.find('\n').map_or(input.len(), |i| start + i);
     let line = input.get(line_start..line_end).unwrap_or_default();
-    let pad = input.get(line_start..start).unwrap_or_default().chars().count();
+    let pad = input
+        .get(line_start..start)
+        .unwrap_or_default()
+        .chars()
+        .count();
     let width = input
         .get(start..end.min(line_end))
         .unwrap_or_default()

@@ -90,7 +90,11 @@ fn query_error(error: engine_query::Error, raw: &str) -> ApiError {
 /// not read); a 400 when the body cannot be read, is empty, is not JSON (with
 /// the position and a caret rendering), is nested too deeply, or is not an
 /// object.
-pub(crate) async fn json_object<B>(headers: &HeaderMap, body: B, limit: usize) -> Result<Map<String, Value>, ApiError>
+pub(crate) async fn json_object<B>(
+    headers: &HeaderMap,
+    body: B,
+    limit: usize,
+) -> Result<Map<String, Value>, ApiError>
 where
     B: Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -106,7 +110,10 @@ where
         Ok(collected) => collected.to_bytes(),
         Err(error) if error.is::<LengthLimitError>() => return Err(too_large(limit)),
         Err(error) => {
-            return Err(ApiError::new(ErrorKind::BadRequest, "cannot read the request body").with_source(error));
+            return Err(
+                ApiError::new(ErrorKind::BadRequest, "cannot read the request body")
+                    .with_source(error),
+            );
         }
     };
     parse_object(&bytes)
@@ -123,10 +130,13 @@ pub(crate) fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError>
     let value: Value = serde_json::from_slice(bytes).map_err(|error| {
         let text = String::from_utf8_lossy(bytes);
         let position = byte_position(&text, error.line(), error.column());
-        ApiError::new(ErrorKind::BadRequest, format!("the body is not valid JSON: {error}"))
-            .with_position(&text, position..position + 1)
-            .with_field("line", error.line())
-            .with_field("column", error.column())
+        ApiError::new(
+            ErrorKind::BadRequest,
+            format!("the body is not valid JSON: {error}"),
+        )
+        .with_position(&text, position..position + 1)
+        .with_field("line", error.line())
+        .with_field("column", error.column())
     })?;
     match value {
         Value::Object(map) => Ok(map),

@@ -80,10 +80,16 @@ fn build() -> Value {
 fn path_item(spec: &RouteSpec) -> Value {
     let mut item = Map::new();
     if spec.pattern().contains("{name}") {
-        item.insert("parameters".to_owned(), json!([{"$ref": "#/components/parameters/name"}]));
+        item.insert(
+            "parameters".to_owned(),
+            json!([{"$ref": "#/components/parameters/name"}]),
+        );
     }
     if let Some(target) = spec.alias_of() {
-        item.insert("description".to_owned(), format!("An alias of {target}.").into());
+        item.insert(
+            "description".to_owned(),
+            format!("An alias of {target}.").into(),
+        );
     }
     for verb in spec.verbs() {
         item.insert(verb.as_str().to_ascii_lowercase(), operation(spec, *verb));
@@ -100,13 +106,20 @@ fn operation(spec: &RouteSpec, verb: Verb) -> Value {
         "{}{}{}",
         verb.as_str().to_ascii_lowercase(),
         resource.as_str(),
-        if spec.alias_of().is_some() { "Alias" } else { "" }
+        if spec.alias_of().is_some() {
+            "Alias"
+        } else {
+            ""
+        }
     );
     op.insert("operationId".to_owned(), id.into());
     op.insert("summary".to_owned(), summary.into());
     op.insert("tags".to_owned(), json!([resource.as_str()]));
     if filtered {
-        op.insert("parameters".to_owned(), json!([{"$ref": "#/components/parameters/filter"}]));
+        op.insert(
+            "parameters".to_owned(),
+            json!([{"$ref": "#/components/parameters/filter"}]),
+        );
     }
     if let Some(schema) = request_schema(resource, verb) {
         op.insert(
@@ -131,7 +144,10 @@ fn operation(spec: &RouteSpec, verb: Verb) -> Value {
     }
     errors.sort_unstable();
     for status in errors {
-        responses.insert(status.to_owned(), json!({"$ref": format!("#/components/responses/{status}")}));
+        responses.insert(
+            status.to_owned(),
+            json!({"$ref": format!("#/components/responses/{status}")}),
+        );
     }
     op.insert("responses".to_owned(), Value::Object(responses));
     Value::Object(op)
@@ -142,19 +158,51 @@ fn describe(resource: Resource, verb: Verb) -> (&'static str, Value, bool) {
     let schema = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
     let list = |name: &str| json!({"type": "array", "items": schema(name)});
     match (resource, verb) {
-        (Resource::Tasks, _) => ("The tasks matching the query, in session order.", list("Task"), true),
+        (Resource::Tasks, _) => (
+            "The tasks matching the query, in session order.",
+            list("Task"),
+            true,
+        ),
         (Resource::Task, Verb::Get) => ("One task.", schema("Task"), false),
         (Resource::Task, Verb::Post) => ("Create a task; returns it.", schema("Task"), false),
         (Resource::Task, Verb::Patch) => ("Change a task; returns it.", schema("Task"), false),
-        (Resource::Task, _) => ("Delete a task; returns the removed task.", schema("Task"), false),
+        (Resource::Task, _) => (
+            "Delete a task; returns the removed task.",
+            schema("Task"),
+            false,
+        ),
         (Resource::Parameters, Verb::Get) => ("The session parameters.", schema("ValueMap"), false),
-        (Resource::Parameters, _) => ("Merge into the session parameters; returns them.", schema("ValueMap"), false),
-        (Resource::Returns, Verb::Get) => ("The latest return value of each task.", schema("ValueMap"), false),
-        (Resource::Returns, _) => ("Merge into the return values; returns them.", schema("ValueMap"), false),
+        (Resource::Parameters, _) => (
+            "Merge into the session parameters; returns them.",
+            schema("ValueMap"),
+            false,
+        ),
+        (Resource::Returns, Verb::Get) => (
+            "The latest return value of each task.",
+            schema("ValueMap"),
+            false,
+        ),
+        (Resource::Returns, _) => (
+            "Merge into the return values; returns them.",
+            schema("ValueMap"),
+            false,
+        ),
         (Resource::Configs, Verb::Get) => ("The session configuration.", schema("Config"), false),
-        (Resource::Configs, _) => ("Change the session configuration; returns it.", schema("Config"), false),
-        (Resource::Session, _) => ("Config, parameters, task names and returns.", schema("Session"), false),
-        (Resource::Logs, _) => ("The task log records matching the query, in log order.", list("LogRecord"), true),
+        (Resource::Configs, _) => (
+            "Change the session configuration; returns it.",
+            schema("Config"),
+            false,
+        ),
+        (Resource::Session, _) => (
+            "Config, parameters, task names and returns.",
+            schema("Session"),
+            false,
+        ),
+        (Resource::Logs, _) => (
+            "The task log records matching the query, in log order.",
+            list("LogRecord"),
+            true,
+        ),
         (Resource::Dependencies, _) => (
             "The links between tasks found in their start conditions, matching the query.",
             list("Dependency"),
@@ -179,14 +227,26 @@ fn request_schema(resource: Resource, verb: Verb) -> Option<Value> {
 /// The shared error responses, one per status.
 fn error_responses() -> Value {
     let statuses = [
-        ("400", "Bad JSON, a bad condition, an unknown or read-only field, a bad query operator."),
-        ("401", "No or wrong credentials; see the WWW-Authenticate header."),
+        (
+            "400",
+            "Bad JSON, a bad condition, an unknown or read-only field, a bad query operator.",
+        ),
+        (
+            "401",
+            "No or wrong credentials; see the WWW-Authenticate header.",
+        ),
         ("403", "The credentials do not allow this request."),
         ("404", "No such task."),
-        ("405", "The path does not allow this method; see the Allow header."),
+        (
+            "405",
+            "The path does not allow this method; see the Allow header.",
+        ),
         ("409", "The task name is taken."),
         ("413", "The body is larger than the limit."),
-        ("500", "A failure of the engine; the body says only \"internal server error\"."),
+        (
+            "500",
+            "A failure of the engine; the body says only \"internal server error\".",
+        ),
     ];
     let mut responses = Map::new();
     for (status, description) in statuses {
@@ -233,7 +293,13 @@ fn schemas() -> Value {
         json!({"type": "string", "nullable": true,
             "enum": ["run", "success", "fail", "terminate", "inaction", "crash", null]}),
     );
-    for field in ["last_run", "last_success", "last_fail", "last_terminate", "last_inaction"] {
+    for field in [
+        "last_run",
+        "last_success",
+        "last_fail",
+        "last_terminate",
+        "last_inaction",
+    ] {
         task.insert(field.to_owned(), time.clone());
     }
     json!({

@@ -67,7 +67,9 @@ impl Verb {
 
     /// The verb of an HTTP method, if the API knows it.
     pub fn from_method(method: &Method) -> Option<Verb> {
-        Verb::ALL.into_iter().find(|verb| verb.as_str() == method.as_str())
+        Verb::ALL
+            .into_iter()
+            .find(|verb| verb.as_str() == method.as_str())
     }
 }
 
@@ -158,7 +160,10 @@ impl RouteSpec {
 
     /// Every verb the route answers, `HEAD` and `OPTIONS` included, in `Allow` order.
     pub fn allowed(&self) -> Vec<Verb> {
-        Verb::ALL.into_iter().filter(|verb| self.allows(*verb)).collect()
+        Verb::ALL
+            .into_iter()
+            .filter(|verb| self.allows(*verb))
+            .collect()
     }
 
     /// The value of the `Allow` header: `GET, HEAD, OPTIONS`.
@@ -374,7 +379,9 @@ pub(crate) fn validate(table: &[RouteSpec]) -> Result<(), String> {
             .split('/')
             .any(|s| (s.contains('{') || s.contains('}') || s.contains('%')) && s != "{name}")
         {
-            return Err(format!("route '{pattern}' has a parameter other than {{name}}"));
+            return Err(format!(
+                "route '{pattern}' has a parameter other than {{name}}"
+            ));
         }
         if params > 1 {
             return Err(format!("route '{pattern}' has more than one parameter"));
@@ -387,7 +394,9 @@ pub(crate) fn validate(table: &[RouteSpec]) -> Result<(), String> {
             .iter()
             .any(|v| matches!(v, Verb::Head | Verb::Options))
         {
-            return Err(format!("route '{pattern}' lists HEAD or OPTIONS, which are implied"));
+            return Err(format!(
+                "route '{pattern}' lists HEAD or OPTIONS, which are implied"
+            ));
         }
         if table
             .get(..i)
@@ -399,13 +408,17 @@ pub(crate) fn validate(table: &[RouteSpec]) -> Result<(), String> {
         }
         if let Some(target) = spec.alias_of {
             let Some(original) = table.iter().find(|s| s.pattern == target) else {
-                return Err(format!("route '{pattern}' is an alias of a missing route '{target}'"));
+                return Err(format!(
+                    "route '{pattern}' is an alias of a missing route '{target}'"
+                ));
             };
             if original.alias_of.is_some()
                 || original.resource != spec.resource
                 || original.verbs != spec.verbs
             {
-                return Err(format!("route '{pattern}' differs from the route it is an alias of"));
+                return Err(format!(
+                    "route '{pattern}' differs from the route it is an alias of"
+                ));
             }
         }
     }

@@ -142,8 +142,12 @@ impl ServeConfig {
 /// # Errors
 ///
 /// [`ErrorKind::Config`] before serving anything when the address is not a
-/// loopback one and the authenticator lets unauthenticated clients in (see the
-/// [module docs](self)), or when the route table is invalid;
+/// loopback one, the authenticator lets unauthenticated clients in
+/// ([`Authenticator::guards_remote_access`](crate::Authenticator::guards_remote_access)
+/// is false, as for [`AllowAll`](crate::AllowAll)) and
+/// [`ServeConfig::allow_unauthenticated_remote`] is not set: the API can create
+/// tasks that run commands, so an open port must be a decision. Also when the
+/// route table is invalid.
 /// [`ErrorKind::Io`] when the listener's address cannot be read.
 pub async fn serve(
     listener: TcpListener,
@@ -152,9 +156,9 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ApiError> {
     validate(ROUTES).map_err(|problem| ApiError::new(ErrorKind::Config, problem))?;
-    let local = listener
-        .local_addr()
-        .map_err(|e| ApiError::new(ErrorKind::Io, "cannot read the listener's address").with_source(e))?;
+    let local = listener.local_addr().map_err(|e| {
+        ApiError::new(ErrorKind::Io, "cannot read the listener's address").with_source(e)
+    })?;
     if !local.ip().to_canonical().is_loopback()
         && !service.authenticator().guards_remote_access()
         && !config.allow_unauthenticated_remote

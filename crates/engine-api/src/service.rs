@@ -49,7 +49,11 @@ pub(crate) trait Dispatch: Send + Sync + 'static {
 
     /// Parses and validates a change of `route` with `body` (`None` for `DELETE`)
     /// against the current session, changing nothing.
-    fn prepare(&self, route: &Route, body: Option<Map<String, Value>>) -> Result<Prepared, ApiError>;
+    fn prepare(
+        &self,
+        route: &Route,
+        body: Option<Map<String, Value>>,
+    ) -> Result<Prepared, ApiError>;
 
     /// Applies a change (just recorded, or replayed) and returns the response body.
     fn apply<'a>(&'a self, change: &'a Change) -> BoxFuture<'a, Result<Value, ApiError>>;
@@ -65,6 +69,14 @@ pub(crate) struct Prepared {
 }
 
 /// The API as a hyper service. Cheap to clone (shared handles).
+///
+/// A request is routed, then authenticated (always, unknown paths included),
+/// then answered: reads from the session; changes are read (body through the
+/// limit), validated against the session without changing it, authenticated
+/// again if they need [`Scope::Code`], recorded in the [`RequestStore`] and only
+/// then applied, one change at a time. A refusal at any step changes nothing.
+/// A change runs on a task of its own, so a client that disconnects cannot
+/// leave it recorded but not applied.
 ///
 /// Built from the session side with [`ApiService::with_authenticator`],
 /// [`ApiService::with_store`] and [`ApiService::with_body_limit`]; served by
@@ -94,7 +106,10 @@ impl ApiService {
     /// default body limit.
     #[cfg_attr(
         not(test),
-        expect(dead_code, reason = "the session handlers are the first caller outside tests")
+        expect(
+            dead_code,
+            reason = "the session handlers are the first caller outside tests"
+        )
     )]
     pub(crate) fn from_dispatch(dispatch: Arc<dyn Dispatch>) -> ApiService {
         ApiService {
@@ -177,7 +192,11 @@ impl ApiService {
                 Err(error) => return Err(error),
             }
         }
-        tracing::info!(applied = summary.applied, skipped = summary.skipped, "replayed stored changes");
+        tracing::info!(
+            applied = summary.applied,
+            skipped = summary.skipped,
+            "replayed stored changes"
+        );
         Ok(summary)
     }
 
@@ -238,10 +257,15 @@ impl ApiService {
                 // On a task of its own: a dropped connection must not cancel a
                 // change between recording and applying it.
                 let this = self.clone();
-                let change = tokio::spawn(async move { this.change(&parts, &found, body, scope).await });
+                let change =
+                    tokio::spawn(async move { this.change(&parts, &found, body, scope).await });
                 match change.await {
                     Ok(result) => result,
-                    Err(join) => Err(ApiError::new(ErrorKind::Internal, "the change handler failed").with_source(join)),
+                    Err(join) => Err(ApiError::new(
+                        ErrorKind::Internal,
+                        "the change handler failed",
+                    )
+                    .with_source(join)),
                 }
             }
         }
@@ -258,14 +282,20 @@ impl ApiService {
         let _one_at_a_time = self.changes.lock().await;
         let prepared = self.dispatch.prepare(found, body)?;
         if prepared.scope > granted {
-            self.authenticate(parts, Some(found), prepared.scope).await?;
+            self.authenticate(parts, Some(found), prepared.scope)
+                .await?;
         }
         let stored = self.store.record(&prepared.change).await?;
         let value = self.dispatch.apply(&stored.change).await?;
         Ok(respond::json(StatusCode::OK, &value))
     }
 
-    async fn authenticate(&self, parts: &Parts, found: Option<&Route>, scope: Scope) -> Result<(), ApiError> {
+    async fn authenticate(
+        &self,
+        parts: &Parts,
+        found: Option<&Route>,
+        scope: Scope,
+    ) -> Result<(), ApiError> {
         let info = RequestInfo::new(&parts.method, parts.uri.path(), &parts.headers)
             .with_peer(self.peer)
             .with_route(found)

@@ -73,9 +73,17 @@ pub struct StoredRequest {
 /// Keeps the accepted changes so they survive a restart.
 ///
 /// Stored as `Arc<dyn RequestStore>`. [`record`](RequestStore::record) is called
-/// once per accepted change, one change at a time, before the change is applied;
-/// an `Err` refuses the change (500) and nothing is applied.
-/// [`replay`](RequestStore::replay) is called once at start-up.
+/// once per accepted change (`POST`, `PATCH`, `DELETE` that passed routing,
+/// authentication and validation), one change at a time, **before** the change
+/// is applied: with a durable store a 2xx means the change is on disk, and an
+/// `Err` refuses the change (500) with nothing applied. The stored order is the
+/// applied order.
+///
+/// [`replay`](RequestStore::replay) is called once at start-up by
+/// [`ApiService::replay`](crate::ApiService::replay), before the scheduler
+/// starts; each change is applied again in order, and one that no longer
+/// applies (a 4xx: a task posted twice, a deleted task patched) is logged and
+/// skipped, so replaying changes nothing a first replay did not.
 ///
 /// ```
 /// use engine_api::{ApiError, BoxFuture, Change, RequestStore, StoredRequest};
@@ -109,7 +117,12 @@ pub trait RequestStore: Send + Sync + 'static {
     /// The default refuses with an [`ErrorKind::Store`] error.
     fn compact<'a>(&'a self, keep: &'a [StoredRequest]) -> BoxFuture<'a, Result<(), ApiError>> {
         let _ = keep;
-        Box::pin(async { Err(ApiError::new(ErrorKind::Store, "this request store cannot compact")) })
+        Box::pin(async {
+            Err(ApiError::new(
+                ErrorKind::Store,
+                "this request store cannot compact",
+            ))
+        })
     }
 }
 

@@ -10,7 +10,12 @@ use super::*;
 /// Runs `auth` on a `method /tasks/x` request with an optional `Authorization`
 /// header, from `peer`, needing `scope`, and prints the decision in one line:
 /// `allow`, `401 <reason> [<challenge>]` or `403 <reason>`.
-fn check(auth: &dyn Authenticator, authorization: Option<&str>, peer: Option<&str>, scope: Scope) -> String {
+fn check(
+    auth: &dyn Authenticator,
+    authorization: Option<&str>,
+    peer: Option<&str>,
+    scope: Scope,
+) -> String {
     let mut headers = HeaderMap::new();
     if let Some(value) = authorization.and_then(|v| HeaderValue::from_str(v).ok()) {
         headers.insert(AUTHORIZATION, value);
@@ -35,7 +40,10 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
 }
 
 fn basic(user_password: &str) -> String {
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(user_password))
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(user_password)
+    )
 }
 
 const BEARER: &str = r#"[Bearer realm="engine"]"#;
@@ -51,25 +59,69 @@ fn bearer_tokens_grant_their_scopes() {
         .with_token("a-token", Scopes::of(&[Scope::Admin]));
     let cases = [
         (Some("Bearer r-token"), Scope::Read, "allow".to_owned()),
-        (Some("Bearer r-token"), Scope::Write, "403 the credentials do not allow write".to_owned()),
+        (
+            Some("Bearer r-token"),
+            Scope::Write,
+            "403 the credentials do not allow write".to_owned(),
+        ),
         (Some("Bearer w-token"), Scope::Read, "allow".to_owned()),
         (Some("Bearer w-token"), Scope::Write, "allow".to_owned()),
-        (Some("Bearer w-token"), Scope::Code, "403 the credentials do not allow code".to_owned()),
+        (
+            Some("Bearer w-token"),
+            Scope::Code,
+            "403 the credentials do not allow code".to_owned(),
+        ),
         (Some("Bearer c-token"), Scope::Code, "allow".to_owned()),
-        (Some("Bearer c-token"), Scope::Admin, "403 the credentials do not allow admin".to_owned()),
+        (
+            Some("Bearer c-token"),
+            Scope::Admin,
+            "403 the credentials do not allow admin".to_owned(),
+        ),
         (Some("Bearer a-token"), Scope::Admin, "allow".to_owned()),
         (Some("Bearer a-token"), Scope::Read, "allow".to_owned()),
         (Some("bearer  a-token "), Scope::Admin, "allow".to_owned()),
-        (None, Scope::Read, format!("401 missing bearer token {BEARER}")),
-        (Some("Basic a-token"), Scope::Read, format!("401 missing bearer token {BEARER}")),
-        (Some("Bearer"), Scope::Read, format!("401 missing bearer token {BEARER}")),
-        (Some("Bearer a-toke"), Scope::Read, format!("401 invalid bearer token {BEARER_INVALID}")),
-        (Some("Bearer a-tokenn"), Scope::Read, format!("401 invalid bearer token {BEARER_INVALID}")),
-        (Some("Bearer A-token"), Scope::Read, format!("401 invalid bearer token {BEARER_INVALID}")),
-        (Some("Bearer "), Scope::Read, format!("401 invalid bearer token {BEARER_INVALID}")),
+        (
+            None,
+            Scope::Read,
+            format!("401 missing bearer token {BEARER}"),
+        ),
+        (
+            Some("Basic a-token"),
+            Scope::Read,
+            format!("401 missing bearer token {BEARER}"),
+        ),
+        (
+            Some("Bearer"),
+            Scope::Read,
+            format!("401 missing bearer token {BEARER}"),
+        ),
+        (
+            Some("Bearer a-toke"),
+            Scope::Read,
+            format!("401 invalid bearer token {BEARER_INVALID}"),
+        ),
+        (
+            Some("Bearer a-tokenn"),
+            Scope::Read,
+            format!("401 invalid bearer token {BEARER_INVALID}"),
+        ),
+        (
+            Some("Bearer A-token"),
+            Scope::Read,
+            format!("401 invalid bearer token {BEARER_INVALID}"),
+        ),
+        (
+            Some("Bearer "),
+            Scope::Read,
+            format!("401 invalid bearer token {BEARER_INVALID}"),
+        ),
     ];
     for (authorization, scope, expected) in cases {
-        assert_eq!(check(&auth, authorization, None, scope), expected, "{authorization:?} {scope}");
+        assert_eq!(
+            check(&auth, authorization, None, scope),
+            expected,
+            "{authorization:?} {scope}"
+        );
     }
 }
 
@@ -79,9 +131,20 @@ fn a_token_listed_twice_gets_the_union_of_its_scopes() {
         .with_token("t", Scopes::of(&[Scope::Read]))
         .with_token("other", Scopes::ALL)
         .with_token("t", Scopes::of(&[Scope::Code]));
-    assert_eq!(auth.scopes_of(b"t"), Scopes::of(&[Scope::Read, Scope::Code]));
+    assert_eq!(
+        auth.scopes_of(b"t"),
+        Scopes::of(&[Scope::Read, Scope::Code])
+    );
     assert_eq!(auth.scopes_of(b"x"), Scopes::NONE);
-    assert_eq!(check(&BearerTokens::default(), Some("Bearer t"), None, Scope::Read), format!("401 invalid bearer token {BEARER_INVALID}"));
+    assert_eq!(
+        check(
+            &BearerTokens::default(),
+            Some("Bearer t"),
+            None,
+            Scope::Read
+        ),
+        format!("401 invalid bearer token {BEARER_INVALID}")
+    );
     assert_eq!(format!("{auth:?}"), "BearerTokens { tokens: 3, .. }");
 }
 
@@ -92,19 +155,55 @@ fn basic_users_grant_their_scopes() {
         .with_user("ops", "s3cret", Scopes::ALL)
         .with_user("", "", Scopes::of(&[Scope::Write]));
     let cases = [
-        (Some(basic("reader:pw:with:colons")), Scope::Read, "allow".to_owned()),
-        (Some(basic("reader:pw:with:colons")), Scope::Write, "403 the credentials do not allow write".to_owned()),
+        (
+            Some(basic("reader:pw:with:colons")),
+            Scope::Read,
+            "allow".to_owned(),
+        ),
+        (
+            Some(basic("reader:pw:with:colons")),
+            Scope::Write,
+            "403 the credentials do not allow write".to_owned(),
+        ),
         (Some(basic("ops:s3cret")), Scope::Admin, "allow".to_owned()),
         (Some(basic(":")), Scope::Write, "allow".to_owned()),
-        (Some(basic("ops:s3cre")), Scope::Read, format!("401 invalid user name or password {BASIC}")),
-        (Some(basic("reader:s3cret")), Scope::Read, format!("401 invalid user name or password {BASIC}")),
-        (Some(basic("ops")), Scope::Read, format!("401 basic credentials have no ':' {BASIC}")),
-        (Some("Basic !!!".to_owned()), Scope::Read, format!("401 basic credentials are not valid base64 {BASIC}")),
-        (Some("Bearer ops".to_owned()), Scope::Read, format!("401 missing basic credentials {BASIC}")),
-        (None, Scope::Read, format!("401 missing basic credentials {BASIC}")),
+        (
+            Some(basic("ops:s3cre")),
+            Scope::Read,
+            format!("401 invalid user name or password {BASIC}"),
+        ),
+        (
+            Some(basic("reader:s3cret")),
+            Scope::Read,
+            format!("401 invalid user name or password {BASIC}"),
+        ),
+        (
+            Some(basic("ops")),
+            Scope::Read,
+            format!("401 basic credentials have no ':' {BASIC}"),
+        ),
+        (
+            Some("Basic !!!".to_owned()),
+            Scope::Read,
+            format!("401 basic credentials are not valid base64 {BASIC}"),
+        ),
+        (
+            Some("Bearer ops".to_owned()),
+            Scope::Read,
+            format!("401 missing basic credentials {BASIC}"),
+        ),
+        (
+            None,
+            Scope::Read,
+            format!("401 missing basic credentials {BASIC}"),
+        ),
     ];
     for (authorization, scope, expected) in cases {
-        assert_eq!(check(&auth, authorization.as_deref(), None, scope), expected, "{authorization:?} {scope}");
+        assert_eq!(
+            check(&auth, authorization.as_deref(), None, scope),
+            expected,
+            "{authorization:?} {scope}"
+        );
     }
     assert_eq!(format!("{auth:?}"), "Basic { users: 3, .. }");
 }
@@ -116,12 +215,26 @@ fn loopback_only_and_allow_all() {
         (Some("[::1]:4000"), "allow"),
         (Some("[::ffff:127.0.0.1]:4000"), "allow"),
         (None, "allow"),
-        (Some("192.168.1.5:4000"), "403 only clients on this machine may use this API"),
-        (Some("[2001:db8::1]:4000"), "403 only clients on this machine may use this API"),
+        (
+            Some("192.168.1.5:4000"),
+            "403 only clients on this machine may use this API",
+        ),
+        (
+            Some("[2001:db8::1]:4000"),
+            "403 only clients on this machine may use this API",
+        ),
     ];
     for (peer, expected) in cases {
-        assert_eq!(check(&LoopbackOnly, None, peer, Scope::Admin), expected, "{peer:?}");
-        assert_eq!(check(&AllowAll, None, peer, Scope::Admin), "allow", "{peer:?}");
+        assert_eq!(
+            check(&LoopbackOnly, None, peer, Scope::Admin),
+            expected,
+            "{peer:?}"
+        );
+        assert_eq!(
+            check(&AllowAll, None, peer, Scope::Admin),
+            "allow",
+            "{peer:?}"
+        );
     }
     assert!(!AllowAll.guards_remote_access());
     assert!(LoopbackOnly.guards_remote_access());
@@ -156,11 +269,18 @@ fn scopes_parse_and_imply_lower_scopes() {
         ("admin", "admin", Ok([true, true, true, true])),
         ("read, code", "read code", Ok([true, true, true, false])),
         ("", "", Ok([false, false, false, false])),
-        ("root", "", Err("unknown scope 'root', expected read, write, code or admin")),
+        (
+            "root",
+            "",
+            Err("unknown scope 'root', expected read, write, code or admin"),
+        ),
     ];
     for (text, names, expected) in cases {
         let parsed = text.parse::<Scopes>();
-        let got = parsed.as_ref().map(|s| Scope::ALL.map(|scope| s.allows(scope))).map_err(|e| e.message().to_owned());
+        let got = parsed
+            .as_ref()
+            .map(|s| Scope::ALL.map(|scope| s.allows(scope)))
+            .map_err(|e| e.message().to_owned());
         assert_eq!(got, expected.map_err(str::to_owned), "{text}");
         if let Ok(scopes) = parsed {
             let listed: Vec<&str> = scopes.iter().map(Scope::as_str).collect();

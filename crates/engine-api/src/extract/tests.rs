@@ -23,7 +23,11 @@ fn check(body: &[u8], content_length: Option<&str>, limit: usize) -> String {
     match result {
         Ok(map) => Value::Object(map).to_string(),
         Err(error) => {
-            let position = error.fields().get("position").map(|p| format!(" @{p}")).unwrap_or_default();
+            let position = error
+                .fields()
+                .get("position")
+                .map(|p| format!(" @{p}"))
+                .unwrap_or_default();
             format!("{} {}{position}", error.status().as_u16(), error.message())
         }
     }
@@ -34,19 +38,42 @@ fn bodies_must_be_one_json_object() {
     let cases: [(&[u8], &str); 12] = [
         (br#"{"a": 1}"#, r#"{"a":1}"#),
         (b" \n{}\n", "{}"),
-        (br#"{"a": {"b": [1, {"c": null}]}}"#, r#"{"a":{"b":[1,{"c":null}]}}"#),
+        (
+            br#"{"a": {"b": [1, {"c": null}]}}"#,
+            r#"{"a":{"b":[1,{"c":null}]}}"#,
+        ),
         (b"", "400 expected a JSON object, found an empty body"),
-        (b"  \r\n ", "400 expected a JSON object, found an empty body"),
+        (
+            b"  \r\n ",
+            "400 expected a JSON object, found an empty body",
+        ),
         (b"[1, 2]", "400 expected a JSON object, found an array"),
         (b"\"text\"", "400 expected a JSON object, found a string"),
         (b"null", "400 expected a JSON object, found null"),
-        (b"{\"a\": }", "400 the body is not valid JSON: expected value at line 1 column 7 @6"),
-        (b"{\"a\": 1,\n \"b\" 2}", "400 the body is not valid JSON: expected `:` at line 2 column 6 @14"),
-        (b"{\"a\": 1} x", "400 the body is not valid JSON: trailing characters at line 1 column 10 @9"),
-        (b"{\"a\": \"\xff\"}", "400 the body is not valid JSON: invalid unicode code point at line 1 column 8 @7"),
+        (
+            b"{\"a\": }",
+            "400 the body is not valid JSON: expected value at line 1 column 7 @6",
+        ),
+        (
+            b"{\"a\": 1,\n \"b\" 2}",
+            "400 the body is not valid JSON: expected `:` at line 2 column 6 @14",
+        ),
+        (
+            b"{\"a\": 1} x",
+            "400 the body is not valid JSON: trailing characters at line 1 column 10 @9",
+        ),
+        (
+            b"{\"a\": \"\xff\"}",
+            "400 the body is not valid JSON: invalid unicode code point at line 1 column 8 @7",
+        ),
     ];
     for (body, expected) in cases {
-        assert_eq!(check(body, None, DEFAULT_BODY_LIMIT), expected, "{}", String::from_utf8_lossy(body));
+        assert_eq!(
+            check(body, None, DEFAULT_BODY_LIMIT),
+            expected,
+            "{}",
+            String::from_utf8_lossy(body)
+        );
     }
 }
 
@@ -55,7 +82,11 @@ fn json_errors_carry_a_caret_rendering() {
     let Err(error) = parse_object(b"{\"start_cond\": daily}") else {
         panic!("parsed");
     };
-    let detail = error.fields().get("detail").and_then(Value::as_str).unwrap_or_default();
+    let detail = error
+        .fields()
+        .get("detail")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     assert_eq!(
         detail,
         "the body is not valid JSON: expected value at line 1 column 16\n  {\"start_cond\": daily}\n                 ^"
@@ -75,10 +106,20 @@ fn bodies_over_the_limit_are_413_without_reading_on() {
         (b"{}", Some("1048577"), DEFAULT_BODY_LIMIT, too_large),
         (b"{}", Some("1048576"), DEFAULT_BODY_LIMIT, "{}"),
         (br#"{"a": 1}"#, None, 8, r#"{"a":1}"#),
-        (br#"{"a": 10}"#, None, 8, "413 the request body is larger than the limit of 8 bytes"),
+        (
+            br#"{"a": 10}"#,
+            None,
+            8,
+            "413 the request body is larger than the limit of 8 bytes",
+        ),
     ];
     for (body, declared, limit, expected) in cases {
-        assert_eq!(check(body, declared, limit), expected, "{} bytes, {declared:?}, limit {limit}", body.len());
+        assert_eq!(
+            check(body, declared, limit),
+            expected,
+            "{} bytes, {declared:?}, limit {limit}",
+            body.len()
+        );
     }
 }
 
@@ -96,7 +137,10 @@ fn deep_nesting_is_a_400_not_a_stack_overflow() {
         );
         let objects = format!("{}{}", "{\"a\":".repeat(depth), "}".repeat(depth));
         let outcome = check(objects.as_bytes(), None, 8 << 20);
-        assert!(outcome.starts_with("400 the body is not valid JSON: recursion limit exceeded"), "{outcome}");
+        assert!(
+            outcome.starts_with("400 the body is not valid JSON: recursion limit exceeded"),
+            "{outcome}"
+        );
     }
 }
 
@@ -105,14 +149,28 @@ fn queries_become_parameters_or_positioned_400s() {
     let cases = [
         (None, Ok(vec![])),
         (Some(""), Ok(vec![])),
-        (Some("action=run&action=fail"), Ok(vec!["action=run", "action=fail"])),
-        (Some("name$regex=.%2Btask&x"), Ok(vec!["name$regex=.+task", "x="])),
-        (Some("timestamp$min=2021-01-01+10:00"), Ok(vec!["timestamp$min=2021-01-01 10:00"])),
+        (
+            Some("action=run&action=fail"),
+            Ok(vec!["action=run", "action=fail"]),
+        ),
+        (
+            Some("name$regex=.%2Btask&x"),
+            Ok(vec!["name$regex=.+task", "x="]),
+        ),
+        (
+            Some("timestamp$min=2021-01-01+10:00"),
+            Ok(vec!["timestamp$min=2021-01-01 10:00"]),
+        ),
         (
             Some("action$foo=run"),
-            Err("unknown operator '$foo' in key 'action$foo', expected $min, $max, $not or $regex at byte 6 @6 key=action$foo"),
+            Err(
+                "unknown operator '$foo' in key 'action$foo', expected $min, $max, $not or $regex at byte 6 @6 key=action$foo",
+            ),
         ),
-        (Some("a=%zz"), Err("invalid percent-encoding '%zz' in the value of key 'a' at byte 2 @2 key=a")),
+        (
+            Some("a=%zz"),
+            Err("invalid percent-encoding '%zz' in the value of key 'a' at byte 2 @2 key=a"),
+        ),
         (Some("=x"), Err("empty key at byte 0 @0 key=")),
     ];
     for (raw, expected) in cases {
@@ -126,8 +184,17 @@ fn queries_become_parameters_or_positioned_400s() {
             (Ok(params), Ok(expected)) => assert_eq!(params, expected, "{raw:?}"),
             (Err(error), Err(expected)) => {
                 assert_eq!(error.status().as_u16(), 400, "{raw:?}");
-                let position = error.fields().get("position").map(|p| format!("@{p}")).unwrap_or_default();
-                let key = error.fields().get("key").and_then(Value::as_str).map(|k| format!(" key={k}")).unwrap_or_default();
+                let position = error
+                    .fields()
+                    .get("position")
+                    .map(|p| format!("@{p}"))
+                    .unwrap_or_default();
+                let key = error
+                    .fields()
+                    .get("key")
+                    .and_then(Value::as_str)
+                    .map(|k| format!(" key={k}"))
+                    .unwrap_or_default();
                 let shown = format!("{} {position}{key}", error.message());
                 assert_eq!(shown, expected, "{raw:?}");
                 assert!(error.fields().contains_key("detail"), "{raw:?}");
@@ -140,7 +207,9 @@ fn queries_become_parameters_or_positioned_400s() {
 #[test]
 fn a_bad_regex_is_a_400_when_the_filter_is_compiled() {
     let parsed = query(Some("action=run&name$regex=(")).map_err(|e| e.to_string());
-    let filter = parsed.as_ref().map(|q| q.filter(&FilterOptions::default()).map(|_| ()));
+    let filter = parsed
+        .as_ref()
+        .map(|q| q.filter(&FilterOptions::default()).map(|_| ()));
     let Ok(Err(error)) = filter else {
         panic!("the regex compiled: {parsed:?}");
     };
@@ -151,5 +220,8 @@ fn a_bad_regex_is_a_400_when_the_filter_is_compiled() {
     assert_eq!(query.raw(), "action=run&name$regex=(");
     assert!(!query.is_empty());
     assert!(query.filter(&FilterOptions::default()).is_err());
-    assert!(matches!(super::query(Some("action=run")).map(|q| q.filter(&FilterOptions::default()).is_ok()), Ok(true)));
+    assert!(matches!(
+        super::query(Some("action=run")).map(|q| q.filter(&FilterOptions::default()).is_ok()),
+        Ok(true)
+    ));
 }

@@ -30,7 +30,11 @@ fn routes_match_the_table() {
         ("POST", "/tasks/a", r#"Task POST name="a""#),
         ("PATCH", "/tasks/a", r#"Task PATCH name="a""#),
         ("DELETE", "/tasks/a", r#"Task DELETE name="a""#),
-        ("PUT", "/tasks/a", "405 GET, HEAD, POST, PATCH, DELETE, OPTIONS"),
+        (
+            "PUT",
+            "/tasks/a",
+            "405 GET, HEAD, POST, PATCH, DELETE, OPTIONS",
+        ),
         ("GET", "/task/a", r#"Task GET name="a""#),
         ("DELETE", "/task/a", r#"Task DELETE name="a""#),
         ("GET", "/parameters", "Parameters GET"),
@@ -58,8 +62,22 @@ fn routes_match_the_table() {
 #[test]
 fn unknown_paths_are_404() {
     for path in [
-        "", "*", "/", "tasks", "/tasks/", "/task", "/task/", "//tasks", "/tasks//", "/tasks/a/",
-        "/tasks/a/b", "/Tasks", "/tasks.json", "/openapi", "/config/x", "/logs?x=1",
+        "",
+        "*",
+        "/",
+        "tasks",
+        "/tasks/",
+        "/task",
+        "/task/",
+        "//tasks",
+        "/tasks//",
+        "/tasks/a/",
+        "/tasks/a/b",
+        "/Tasks",
+        "/tasks.json",
+        "/openapi",
+        "/config/x",
+        "/logs?x=1",
     ] {
         assert_eq!(show("GET", path), "404", "{path:?}");
         assert_eq!(show("DELETE", path), "404", "{path:?}");
@@ -80,13 +98,34 @@ fn names_are_one_decoded_segment() {
         ("/tasks/%2F", r#"Task GET name="/""#),
         ("/t%61sks", "Tasks GET"),
         ("/tasks%2Fa", "404"),
-        ("/tasks/%", "400 @7 '%' in the path is not followed by two hex digits"),
-        ("/tasks/a%2", "400 @8 '%' in the path is not followed by two hex digits"),
-        ("/tasks/a%zz", "400 @8 '%' in the path is not followed by two hex digits"),
-        ("/nope/%g0", "400 @6 '%' in the path is not followed by two hex digits"),
-        ("/tasks/ok%FF", "400 @9 the percent-decoded path is not valid UTF-8"),
-        ("/tasks/%C3", "400 @7 the percent-decoded path is not valid UTF-8"),
-        ("/tasks/é%C3%28", "400 @9 the percent-decoded path is not valid UTF-8"),
+        (
+            "/tasks/%",
+            "400 @7 '%' in the path is not followed by two hex digits",
+        ),
+        (
+            "/tasks/a%2",
+            "400 @8 '%' in the path is not followed by two hex digits",
+        ),
+        (
+            "/tasks/a%zz",
+            "400 @8 '%' in the path is not followed by two hex digits",
+        ),
+        (
+            "/nope/%g0",
+            "400 @6 '%' in the path is not followed by two hex digits",
+        ),
+        (
+            "/tasks/ok%FF",
+            "400 @9 the percent-decoded path is not valid UTF-8",
+        ),
+        (
+            "/tasks/%C3",
+            "400 @7 the percent-decoded path is not valid UTF-8",
+        ),
+        (
+            "/tasks/é%C3%28",
+            "400 @9 the percent-decoded path is not valid UTF-8",
+        ),
     ];
     for (path, expected) in cases {
         assert_eq!(show("GET", path), expected, "{path}");
@@ -104,10 +143,22 @@ fn the_table_is_valid_and_the_check_finds_bad_rows() {
     };
     let get: &'static [Verb] = &[Verb::Get];
     let cases = [
-        (vec![row("tasks", get, None)], "route 'tasks' does not start with '/'"),
-        (vec![row("/a//b", get, None)], "route '/a//b' has an empty segment"),
-        (vec![row("/a/", get, None)], "route '/a/' has an empty segment"),
-        (vec![row("/a/{id}", get, None)], "route '/a/{id}' has a parameter other than {name}"),
+        (
+            vec![row("tasks", get, None)],
+            "route 'tasks' does not start with '/'",
+        ),
+        (
+            vec![row("/a//b", get, None)],
+            "route '/a//b' has an empty segment",
+        ),
+        (
+            vec![row("/a/", get, None)],
+            "route '/a/' has an empty segment",
+        ),
+        (
+            vec![row("/a/{id}", get, None)],
+            "route '/a/{id}' has a parameter other than {name}",
+        ),
         (
             vec![row("/{name}/{name}", get, None)],
             "route '/{name}/{name}' has more than one parameter",
@@ -145,7 +196,10 @@ fn verbs_and_resources_have_their_wire_names() {
     assert!(Verb::Post.is_mutation() && Verb::Delete.is_mutation() && !Verb::Head.is_mutation());
     for spec in ROUTES {
         let name = spec.resource().as_str();
-        assert_eq!(serde_json::to_value(spec.resource()).ok(), Some(name.into()));
+        assert_eq!(
+            serde_json::to_value(spec.resource()).ok(),
+            Some(name.into())
+        );
     }
 }
 

@@ -11,9 +11,9 @@ use tokio::sync::{Notify, oneshot};
 use tokio::task::JoinHandle;
 
 use super::*;
+use crate::BoxFuture;
 use crate::auth::{AllowAll, AuthDecision, Authenticator, BearerTokens, RequestInfo, Scopes};
 use crate::service::tests::fake_service;
-use crate::BoxFuture;
 
 /// A running server: its address, the shutdown trigger and its task.
 struct Running {
@@ -33,7 +33,9 @@ impl Running {
 }
 
 async fn start(service: ApiService, config: ServeConfig) -> Running {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port");
     let addr = listener.local_addr().expect("an address");
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(serve(listener, service, config, async move {
@@ -65,7 +67,11 @@ async fn read_response(stream: &mut TcpStream) -> Option<(u16, String, Vec<u8>)>
     let status = head.split(' ').nth(1)?.parse().ok()?;
     let length: usize = head
         .lines()
-        .find_map(|line| line.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_owned()))
+        .find_map(|line| {
+            line.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().to_owned())
+        })
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
     let mut body = buffer.get(head_end..)?.to_vec();
@@ -109,26 +115,50 @@ async fn errors_are_json_on_the_wire() {
         deep.len()
     );
     let cases: [(&[u8], u16, Value, Option<&str>); 5] = [
-        (b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n", 404, json!({"error": "no route matches this path"}), None),
+        (
+            b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n",
+            404,
+            json!({"error": "no route matches this path"}),
+            None,
+        ),
         (
             b"DELETE /logs HTTP/1.1\r\nHost: x\r\n\r\n",
             405,
             json!({"error": "this path does not allow this method, only GET, HEAD, OPTIONS", "allowed": ["GET", "HEAD", "OPTIONS"]}),
             Some("GET, HEAD, OPTIONS"),
         ),
-        (big_declared, 413, json!({"error": "the request body is larger than the limit of 1048576 bytes", "limit": 1_048_576}), None),
+        (
+            big_declared,
+            413,
+            json!({"error": "the request body is larger than the limit of 1048576 bytes", "limit": 1_048_576}),
+            None,
+        ),
         (deep_request.as_bytes(), 400, Value::Null, None),
-        (b"POST /tasks/a HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n{\"x\": 1}  ", 200, json!({"name": "a", "x": 1}), None),
+        (
+            b"POST /tasks/a HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n{\"x\": 1}  ",
+            200,
+            json!({"name": "a", "x": 1}),
+            None,
+        ),
     ];
     for (request, status, body, allow) in cases {
         let (got, head, bytes) = exchange(server.addr, request).await.expect("a response");
         let text = String::from_utf8_lossy(request.get(..40).unwrap_or(request)).into_owned();
         assert_eq!(got, status, "{text}");
-        assert_eq!(header(&head, "content-type"), Some("application/json"), "{text}");
+        assert_eq!(
+            header(&head, "content-type"),
+            Some("application/json"),
+            "{text}"
+        );
         assert_eq!(header(&head, "allow"), allow, "{text}");
         let got_body = json_of(&bytes);
         match body {
-            Value::Null => assert!(got_body["error"].as_str().is_some_and(|e| e.contains("recursion limit")), "{got_body}"),
+            Value::Null => assert!(
+                got_body["error"]
+                    .as_str()
+                    .is_some_and(|e| e.contains("recursion limit")),
+                "{got_body}"
+            ),
             body => assert_eq!(got_body, body, "{text}"),
         }
     }
@@ -141,7 +171,8 @@ async fn a_two_mebibyte_body_is_refused_with_413() {
     let server = start(service, ServeConfig::default()).await;
     let body = format!("{{\"x\": \"{}\"}}", "a".repeat(2 << 20));
     // Chunked, so only the limited read can notice.
-    let mut request = b"POST /tasks/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    let mut request =
+        b"POST /tasks/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
     for chunk in body.as_bytes().chunks(64 * 1024) {
         request.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
         request.extend_from_slice(chunk);
@@ -158,8 +189,15 @@ async fn a_two_mebibyte_body_is_refused_with_413() {
     let mut response = Vec::new();
     let _ = reader.read_to_end(&mut response).await;
     let text = String::from_utf8_lossy(&response);
-    assert!(text.starts_with("HTTP/1.1 413 "), "{}", text.get(..100).unwrap_or(&text));
-    assert!(text.contains("larger than the limit of 1048576 bytes"), "{text}");
+    assert!(
+        text.starts_with("HTTP/1.1 413 "),
+        "{}",
+        text.get(..100).unwrap_or(&text)
+    );
+    assert!(
+        text.contains("larger than the limit of 1048576 bytes"),
+        "{text}"
+    );
     drop(writing.await);
     assert!(fake.names().is_empty());
     assert!(fake.journal.lock().is_empty());
@@ -177,17 +215,26 @@ async fn keep_alive_serves_several_requests_and_head_has_no_body() {
         .expect("sent");
     let (status, _, body) = read_response(&mut stream).await.expect("first response");
     assert_eq!((status, json_of(&body)), (200, json!({"name": "a"})));
-    stream.write_all(b"GET /session HTTP/1.1\r\nHost: x\r\n\r\n").await.expect("sent");
+    stream
+        .write_all(b"GET /session HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("sent");
     let (status, head, body) = read_response(&mut stream).await.expect("second response");
     assert_eq!((status, json_of(&body)), (200, json!({"tasks": ["a"]})));
     let length = header(&head, "content-length").map(str::to_owned);
 
-    stream.write_all(b"HEAD /session HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.expect("sent");
+    stream
+        .write_all(b"HEAD /session HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("sent");
     let mut rest = Vec::new();
     stream.read_to_end(&mut rest).await.expect("read");
     let rest = String::from_utf8_lossy(&rest);
     assert!(rest.starts_with("HTTP/1.1 200 OK\r\n"), "{rest}");
-    assert!(rest.ends_with("\r\n\r\n"), "a HEAD response has no body: {rest}");
+    assert!(
+        rest.ends_with("\r\n\r\n"),
+        "a HEAD response has no body: {rest}"
+    );
     assert_eq!(header(&rest, "content-length").map(str::to_owned), length);
     assert_eq!(server.stop().await.ok(), Some(()));
 }
@@ -196,19 +243,34 @@ async fn keep_alive_serves_several_requests_and_head_has_no_body() {
 async fn a_client_that_never_finishes_its_headers_is_cut_off() {
     let (service, _) = fake_service(Arc::new(AllowAll), false);
     let timeout = Duration::from_secs(10);
-    let server = start(service, ServeConfig::default().with_header_read_timeout(timeout)).await;
+    let server = start(
+        service,
+        ServeConfig::default().with_header_read_timeout(timeout),
+    )
+    .await;
     let mut stream = TcpStream::connect(server.addr).await.expect("connected");
     let started = tokio::time::Instant::now();
-    stream.write_all(b"GET /tasks HTTP/1.1\r\nHost: x\r\nX-Slow: ").await.expect("sent");
+    stream
+        .write_all(b"GET /tasks HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        .await
+        .expect("sent");
     let mut rest = Vec::new();
     let read = stream.read_to_end(&mut rest).await;
     assert!(read.is_ok() || rest.is_empty(), "{read:?}");
-    assert!(!String::from_utf8_lossy(&rest).contains(" 200 "), "served a partial request");
+    assert!(
+        !String::from_utf8_lossy(&rest).contains(" 200 "),
+        "served a partial request"
+    );
     let waited = started.elapsed();
-    assert!(waited >= timeout && waited < timeout * 2, "closed after {waited:?}");
+    assert!(
+        waited >= timeout && waited < timeout * 2,
+        "closed after {waited:?}"
+    );
 
     // A whole request on a fresh connection is still served.
-    let (status, _, _) = exchange(server.addr, b"GET /tasks HTTP/1.1\r\nHost: x\r\n\r\n").await.expect("a response");
+    let (status, _, _) = exchange(server.addr, b"GET /tasks HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("a response");
     assert_eq!(status, 200);
     assert_eq!(server.stop().await.ok(), Some(()));
 }
@@ -218,12 +280,20 @@ async fn connections_beyond_the_cap_wait_for_a_free_slot() {
     let (service, _) = fake_service(Arc::new(AllowAll), false);
     let server = start(service, ServeConfig::default().with_max_connections(1)).await;
     let mut first = TcpStream::connect(server.addr).await.expect("connected");
-    first.write_all(b"GET /tasks HTTP/1.1\r\nHost: x\r\n\r\n").await.expect("sent");
+    first
+        .write_all(b"GET /tasks HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("sent");
     assert_eq!(read_response(&mut first).await.map(|r| r.0), Some(200));
 
     // The second connection is in the backlog, not served while the first is open.
-    let mut second = TcpStream::connect(server.addr).await.expect("connected (backlog)");
-    second.write_all(b"GET /session HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.expect("sent");
+    let mut second = TcpStream::connect(server.addr)
+        .await
+        .expect("connected (backlog)");
+    second
+        .write_all(b"GET /session HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("sent");
     let waiting = tokio::time::timeout(Duration::from_secs(1), read_response(&mut second)).await;
     assert!(waiting.is_err(), "served beyond the cap: {waiting:?}");
 
@@ -259,11 +329,15 @@ async fn shutdown_closes_idle_connections_and_lets_requests_finish() {
     let server = start(service, ServeConfig::default()).await;
 
     let mut idle = TcpStream::connect(server.addr).await.expect("connected");
-    idle.write_all(b"GET /session HTTP/1.1\r\nHost: x\r\n\r\n").await.expect("sent");
+    idle.write_all(b"GET /session HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("sent");
     assert_eq!(read_response(&mut idle).await.map(|r| r.0), Some(200));
 
     let mut busy = TcpStream::connect(server.addr).await.expect("connected");
-    busy.write_all(b"GET /tasks HTTP/1.1\r\nHost: x\r\n\r\n").await.expect("sent");
+    busy.write_all(b"GET /tasks HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("sent");
     gate.entered.notified().await;
 
     let Running { addr, stop, task } = server;
@@ -280,7 +354,9 @@ async fn shutdown_closes_idle_connections_and_lets_requests_finish() {
 
     // The request in flight finishes, and then serve returns.
     gate.release.notify_one();
-    let (status, head, _) = read_response(&mut busy).await.expect("the in-flight response");
+    let (status, head, _) = read_response(&mut busy)
+        .await
+        .expect("the in-flight response");
     assert_eq!(status, 200);
     assert_eq!(header(&head, "connection"), Some("close"));
     assert_eq!(task.await.ok().map(|r| r.is_ok()), Some(true));
@@ -293,15 +369,25 @@ async fn shutdown_gives_up_on_requests_after_the_grace() {
     let grace = Duration::from_secs(5);
     let server = start(service, ServeConfig::default().with_shutdown_grace(grace)).await;
     let mut busy = TcpStream::connect(server.addr).await.expect("connected");
-    busy.write_all(b"GET /tasks HTTP/1.1\r\nHost: x\r\n\r\n").await.expect("sent");
+    busy.write_all(b"GET /tasks HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("sent");
     gate.entered.notified().await;
 
     let started = tokio::time::Instant::now();
     assert_eq!(server.stop().await.ok(), Some(()));
-    assert!(started.elapsed() >= grace, "returned after {:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= grace,
+        "returned after {:?}",
+        started.elapsed()
+    );
     let mut rest = Vec::new();
     let _ = busy.read_to_end(&mut rest).await;
-    assert!(rest.is_empty(), "answered after the grace: {}", String::from_utf8_lossy(&rest));
+    assert!(
+        rest.is_empty(),
+        "answered after the grace: {}",
+        String::from_utf8_lossy(&rest)
+    );
 }
 
 #[tokio::test]
@@ -309,7 +395,11 @@ async fn remote_addresses_need_authentication_or_an_explicit_choice() {
     let cases: [(Arc<dyn Authenticator>, bool, Option<ErrorKind>); 4] = [
         (Arc::new(AllowAll), false, Some(ErrorKind::Config)),
         (Arc::new(AllowAll), true, None),
-        (Arc::new(BearerTokens::default().with_token("t", Scopes::ALL)), false, None),
+        (
+            Arc::new(BearerTokens::default().with_token("t", Scopes::ALL)),
+            false,
+            None,
+        ),
         (Arc::new(crate::auth::LoopbackOnly), false, None),
     ];
     for (auth, allow, expected) in cases {
@@ -317,9 +407,16 @@ async fn remote_addresses_need_authentication_or_an_explicit_choice() {
         let listener = TcpListener::bind("0.0.0.0:0").await.expect("a port");
         let config = ServeConfig::default().allow_unauthenticated_remote(allow);
         let outcome = serve(listener, service, config, async {}).await;
-        assert_eq!(outcome.as_ref().err().map(ApiError::kind), expected, "{outcome:?}");
+        assert_eq!(
+            outcome.as_ref().err().map(ApiError::kind),
+            expected,
+            "{outcome:?}"
+        );
         if let Err(error) = outcome {
-            assert!(error.message().starts_with("refusing to serve 0.0.0.0:"), "{error}");
+            assert!(
+                error.message().starts_with("refusing to serve 0.0.0.0:"),
+                "{error}"
+            );
         }
     }
 }
@@ -332,7 +429,10 @@ fn configs_have_safe_defaults_and_a_floor() {
     assert_eq!(config.shutdown_grace(), Duration::from_secs(10));
     assert!(config.keep_alive());
     assert!(!config.allows_unauthenticated_remote());
-    let config = config.with_max_connections(0).with_keep_alive(false).allow_unauthenticated_remote(true);
+    let config = config
+        .with_max_connections(0)
+        .with_keep_alive(false)
+        .allow_unauthenticated_remote(true);
     assert_eq!(config.max_connections(), 1);
     assert!(!config.keep_alive() && config.allows_unauthenticated_remote());
 }

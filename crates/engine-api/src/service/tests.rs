@@ -29,7 +29,11 @@ pub(crate) struct Fake {
 
 impl Fake {
     fn task(&self, name: &str) -> Option<Value> {
-        self.tasks.lock().iter().find(|(n, _)| n == name).map(|(_, t)| t.clone())
+        self.tasks
+            .lock()
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| t.clone())
     }
 
     pub(crate) fn names(&self) -> Vec<String> {
@@ -42,7 +46,10 @@ fn not_found(name: &str) -> ApiError {
 }
 
 fn conflict(name: &str) -> ApiError {
-    ApiError::new(ErrorKind::Conflict, format!("a task named '{name}' already exists"))
+    ApiError::new(
+        ErrorKind::Conflict,
+        format!("a task named '{name}' already exists"),
+    )
 }
 
 impl Dispatch for Fake {
@@ -65,7 +72,11 @@ impl Dispatch for Fake {
         })
     }
 
-    fn prepare(&self, route: &Route, body: Option<Map<String, Value>>) -> Result<Prepared, ApiError> {
+    fn prepare(
+        &self,
+        route: &Route,
+        body: Option<Map<String, Value>>,
+    ) -> Result<Prepared, ApiError> {
         let body = body.unwrap_or_default();
         if body.contains_key("bad") {
             return Err(ApiError::new(ErrorKind::BadRequest, "unknown field 'bad'"));
@@ -73,7 +84,9 @@ impl Dispatch for Fake {
         let name = route.name().map(str::to_owned);
         let exists = name.as_deref().is_some_and(|n| self.task(n).is_some());
         let scope = match (route.resource(), route.verb()) {
-            (Resource::Task, Verb::Post) if exists => return Err(conflict(name.as_deref().unwrap_or_default())),
+            (Resource::Task, Verb::Post) if exists => {
+                return Err(conflict(name.as_deref().unwrap_or_default()));
+            }
             (Resource::Task, Verb::Patch | Verb::Delete) if !exists => {
                 return Err(not_found(name.as_deref().unwrap_or_default()));
             }
@@ -99,7 +112,10 @@ impl Dispatch for Fake {
     fn apply<'a>(&'a self, change: &'a Change) -> BoxFuture<'a, Result<Value, ApiError>> {
         let result = (|| {
             let target = change.target.clone().unwrap_or_default();
-            self.journal.lock().push(format!("apply {} {} {target}", change.method, change.resource));
+            self.journal.lock().push(format!(
+                "apply {} {} {target}",
+                change.method, change.resource
+            ));
             let body = change.body.as_object().cloned().unwrap_or_default();
             match (change.resource, change.method) {
                 (Resource::Task, Verb::Post) => {
@@ -108,12 +124,17 @@ impl Dispatch for Fake {
                     }
                     let mut task = body;
                     task.insert("name".to_owned(), target.clone().into());
-                    self.tasks.lock().push((target, Value::Object(task.clone())));
+                    self.tasks
+                        .lock()
+                        .push((target, Value::Object(task.clone())));
                     Ok(Value::Object(task))
                 }
                 (Resource::Task, Verb::Patch) => {
                     let mut tasks = self.tasks.lock();
-                    let (_, task) = tasks.iter_mut().find(|(n, _)| *n == target).ok_or_else(|| not_found(&target))?;
+                    let (_, task) = tasks
+                        .iter_mut()
+                        .find(|(n, _)| *n == target)
+                        .ok_or_else(|| not_found(&target))?;
                     if let Value::Object(fields) = task {
                         fields.extend(body);
                     }
@@ -134,7 +155,10 @@ impl Dispatch for Fake {
                     config.extend(body);
                     Ok(Value::Object(config.clone()))
                 }
-                _ => Err(ApiError::new(ErrorKind::Internal, "the fake cannot apply this")),
+                _ => Err(ApiError::new(
+                    ErrorKind::Internal,
+                    "the fake cannot apply this",
+                )),
             }
         })();
         Box::pin(async move { result })
@@ -167,7 +191,10 @@ impl RequestStore for JournalStore {
 }
 
 /// A service over a fresh fake, with `auth`, and a journaling store.
-pub(crate) fn fake_service(auth: Arc<dyn Authenticator>, fail_store: bool) -> (ApiService, Arc<Fake>) {
+pub(crate) fn fake_service(
+    auth: Arc<dyn Authenticator>,
+    fail_store: bool,
+) -> (ApiService, Arc<Fake>) {
     let fake = Arc::new(Fake::default());
     let store = JournalStore {
         inner: MemoryStore::default(),
@@ -194,18 +221,35 @@ pub(crate) async fn send(
     if let Some(token) = token {
         request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
     }
-    let request = request.body(Full::new(body.into())).expect("a valid request");
+    let request = request
+        .body(Full::new(body.into()))
+        .expect("a valid request");
     let response = service.handle(request).await;
     assert_eq!(
         response.headers().get(header::CONTENT_TYPE),
         Some(&HeaderValue::from_static("application/json")),
         "{method} {uri}"
     );
-    let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let header = |name| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
     let headers = [header(header::ALLOW), header(header::WWW_AUTHENTICATE)];
     let status = response.status().as_u16();
-    let bytes = response.into_body().collect().await.map(|c| c.to_bytes()).unwrap_or_default();
-    let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).expect("a JSON body") };
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default();
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).expect("a JSON body")
+    };
     (status, body, headers)
 }
 
@@ -213,50 +257,180 @@ pub(crate) async fn send(
 async fn requests_get_their_status_and_json() {
     let (service, fake) = fake_service(Arc::new(AllowAll), false);
     let cases: Vec<(&str, &str, &str, u16, Value)> = vec![
-        ("POST", "/tasks/a", r#"{"start_cond": "daily"}"#, 200, json!({"name": "a", "start_cond": "daily"})),
-        ("POST", "/task/b%20c", r#"{"priority": 1}"#, 200, json!({"name": "b c", "priority": 1})),
-        ("POST", "/tasks/a", r#"{}"#, 409, json!({"error": "a task named 'a' already exists"})),
-        ("GET", "/tasks/a", "", 200, json!({"name": "a", "start_cond": "daily"})),
-        ("GET", "/tasks", "", 200, json!([{"name": "a", "start_cond": "daily"}, {"name": "b c", "priority": 1}])),
-        ("GET", "/tasks?priority=1", "", 200, json!([{"name": "b c", "priority": 1}])),
-        ("GET", "/tasks?name$regex=b", "", 200, json!([{"name": "b c", "priority": 1}])),
-        ("PATCH", "/tasks/a", r#"{"disabled": true}"#, 200, json!({"name": "a", "start_cond": "daily", "disabled": true})),
-        ("PATCH", "/tasks/zz", r#"{"disabled": true}"#, 404, json!({"error": "no task named 'zz'"})),
-        ("PATCH", "/tasks/a", r#"{"bad": 1}"#, 400, json!({"error": "unknown field 'bad'"})),
-        ("PATCH", "/tasks/a", "", 400, json!({"error": "expected a JSON object, found an empty body"})),
-        ("PATCH", "/tasks/a", "[1]", 400, json!({"error": "expected a JSON object, found an array"})),
-        ("DELETE", "/tasks/b%20c", "ignored, not JSON", 200, json!({"name": "b c", "priority": 1})),
-        ("DELETE", "/tasks/b%20c", "", 404, json!({"error": "no task named 'b c'"})),
-        ("PATCH", "/parameters", r#"{"x": [1, 2]}"#, 200, json!({"x": [1, 2]})),
+        (
+            "POST",
+            "/tasks/a",
+            r#"{"start_cond": "daily"}"#,
+            200,
+            json!({"name": "a", "start_cond": "daily"}),
+        ),
+        (
+            "POST",
+            "/task/b%20c",
+            r#"{"priority": 1}"#,
+            200,
+            json!({"name": "b c", "priority": 1}),
+        ),
+        (
+            "POST",
+            "/tasks/a",
+            r#"{}"#,
+            409,
+            json!({"error": "a task named 'a' already exists"}),
+        ),
+        (
+            "GET",
+            "/tasks/a",
+            "",
+            200,
+            json!({"name": "a", "start_cond": "daily"}),
+        ),
+        (
+            "GET",
+            "/tasks",
+            "",
+            200,
+            json!([{"name": "a", "start_cond": "daily"}, {"name": "b c", "priority": 1}]),
+        ),
+        (
+            "GET",
+            "/tasks?priority=1",
+            "",
+            200,
+            json!([{"name": "b c", "priority": 1}]),
+        ),
+        (
+            "GET",
+            "/tasks?name$regex=b",
+            "",
+            200,
+            json!([{"name": "b c", "priority": 1}]),
+        ),
+        (
+            "PATCH",
+            "/tasks/a",
+            r#"{"disabled": true}"#,
+            200,
+            json!({"name": "a", "start_cond": "daily", "disabled": true}),
+        ),
+        (
+            "PATCH",
+            "/tasks/zz",
+            r#"{"disabled": true}"#,
+            404,
+            json!({"error": "no task named 'zz'"}),
+        ),
+        (
+            "PATCH",
+            "/tasks/a",
+            r#"{"bad": 1}"#,
+            400,
+            json!({"error": "unknown field 'bad'"}),
+        ),
+        (
+            "PATCH",
+            "/tasks/a",
+            "",
+            400,
+            json!({"error": "expected a JSON object, found an empty body"}),
+        ),
+        (
+            "PATCH",
+            "/tasks/a",
+            "[1]",
+            400,
+            json!({"error": "expected a JSON object, found an array"}),
+        ),
+        (
+            "DELETE",
+            "/tasks/b%20c",
+            "ignored, not JSON",
+            200,
+            json!({"name": "b c", "priority": 1}),
+        ),
+        (
+            "DELETE",
+            "/tasks/b%20c",
+            "",
+            404,
+            json!({"error": "no task named 'b c'"}),
+        ),
+        (
+            "PATCH",
+            "/parameters",
+            r#"{"x": [1, 2]}"#,
+            200,
+            json!({"x": [1, 2]}),
+        ),
         ("GET", "/parameters", "", 200, json!({"x": [1, 2]})),
-        ("PATCH", "/config", r#"{"debug": true}"#, 200, json!({"debug": true})),
+        (
+            "PATCH",
+            "/config",
+            r#"{"debug": true}"#,
+            200,
+            json!({"debug": true}),
+        ),
         ("GET", "/configs", "", 200, json!({"debug": true})),
         ("GET", "/session", "", 200, json!({"tasks": ["a"]})),
-        ("GET", "/logs?action$foo=run", "", 400, json!({
-            "error": "unknown operator '$foo' in key 'action$foo', expected $min, $max, $not or $regex at byte 6",
-            "key": "action$foo",
-            "position": 6,
-            "detail": "unknown operator '$foo' in key 'action$foo', expected $min, $max, $not or $regex at byte 6\n  action$foo=run\n        ^^^^",
-        })),
-        ("GET", "/nope", "", 404, json!({"error": "no route matches this path"})),
-        ("GET", "/tasks/", "", 404, json!({"error": "no route matches this path"})),
-        ("GET", "/tasks/%zz", "", 400, json!({"error": "'%' in the path is not followed by two hex digits", "position": 7})),
+        (
+            "GET",
+            "/logs?action$foo=run",
+            "",
+            400,
+            json!({
+                "error": "unknown operator '$foo' in key 'action$foo', expected $min, $max, $not or $regex at byte 6",
+                "key": "action$foo",
+                "position": 6,
+                "detail": "unknown operator '$foo' in key 'action$foo', expected $min, $max, $not or $regex at byte 6\n  action$foo=run\n        ^^^^",
+            }),
+        ),
+        (
+            "GET",
+            "/nope",
+            "",
+            404,
+            json!({"error": "no route matches this path"}),
+        ),
+        (
+            "GET",
+            "/tasks/",
+            "",
+            404,
+            json!({"error": "no route matches this path"}),
+        ),
+        (
+            "GET",
+            "/tasks/%zz",
+            "",
+            400,
+            json!({"error": "'%' in the path is not followed by two hex digits", "position": 7}),
+        ),
     ];
     for (method, uri, body, status, expected) in cases {
         let (got_status, got_body, _) = send(&service, method, uri, None, body).await;
-        assert_eq!((got_status, got_body), (status, expected), "{method} {uri} {body}");
+        assert_eq!(
+            (got_status, got_body),
+            (status, expected),
+            "{method} {uri} {body}"
+        );
     }
     assert_eq!(fake.names(), ["a"]);
     // Only accepted changes reached the store, each recorded before it was applied.
     assert_eq!(
         *fake.journal.lock(),
         [
-            "record 1", "apply POST Task a",
-            "record 2", "apply POST Task b c",
-            "record 3", "apply PATCH Task a",
-            "record 4", "apply DELETE Task b c",
-            "record 5", "apply PATCH Parameters ",
-            "record 6", "apply PATCH Configs ",
+            "record 1",
+            "apply POST Task a",
+            "record 2",
+            "apply POST Task b c",
+            "record 3",
+            "apply PATCH Task a",
+            "record 4",
+            "apply DELETE Task b c",
+            "record 5",
+            "apply PATCH Parameters ",
+            "record 6",
+            "apply PATCH Configs ",
         ]
     );
 }
@@ -266,8 +440,20 @@ async fn head_options_and_method_not_allowed() {
     let (service, _) = fake_service(Arc::new(AllowAll), false);
     let allow_task = Some("GET, HEAD, POST, PATCH, DELETE, OPTIONS".to_owned());
     let cases = [
-        ("OPTIONS", "/tasks/x", 204, Value::Null, [allow_task.clone(), None]),
-        ("OPTIONS", "/logs", 204, Value::Null, [Some("GET, HEAD, OPTIONS".to_owned()), None]),
+        (
+            "OPTIONS",
+            "/tasks/x",
+            204,
+            Value::Null,
+            [allow_task.clone(), None],
+        ),
+        (
+            "OPTIONS",
+            "/logs",
+            204,
+            Value::Null,
+            [Some("GET, HEAD, OPTIONS".to_owned()), None],
+        ),
         ("HEAD", "/session", 200, json!({"tasks": []}), [None, None]),
         (
             "PUT",
@@ -279,10 +465,20 @@ async fn head_options_and_method_not_allowed() {
             }),
             [allow_task.clone(), None],
         ),
-        ("OPTIONS", "/nope", 404, json!({"error": "no route matches this path"}), [None, None]),
+        (
+            "OPTIONS",
+            "/nope",
+            404,
+            json!({"error": "no route matches this path"}),
+            [None, None],
+        ),
     ];
     for (method, uri, status, body, headers) in cases {
-        assert_eq!(send(&service, method, uri, None, "").await, (status, body, headers), "{method} {uri}");
+        assert_eq!(
+            send(&service, method, uri, None, "").await,
+            (status, body, headers),
+            "{method} {uri}"
+        );
     }
 }
 
@@ -312,23 +508,39 @@ async fn bearer_scopes_guard_every_step() {
         ("PATCH", "/tasks/t", Some("c"), code, 200, None),
         ("POST", "/tasks/u", Some("c"), code, 200, None),
         ("PATCH", "/configs", Some("c"), "{}", 403, None),
-        ("PATCH", "/configs", Some("a"), r#"{"debug": false}"#, 200, None),
+        (
+            "PATCH",
+            "/configs",
+            Some("a"),
+            r#"{"debug": false}"#,
+            200,
+            None,
+        ),
         ("DELETE", "/tasks/t", Some("r"), "", 403, None),
         ("DELETE", "/tasks/t", Some("w"), "", 200, None),
     ];
     for (method, uri, token, body, status, header) in cases {
         let (got, _, [_, challenge]) = send(&service, method, uri, token, body).await;
-        assert_eq!((got, challenge), (status, header), "{method} {uri} {token:?} {body}");
+        assert_eq!(
+            (got, challenge),
+            (status, header),
+            "{method} {uri} {token:?} {body}"
+        );
     }
     assert_eq!(fake.names(), ["u"]);
     assert_eq!(
         *fake.journal.lock(),
         [
-            "record 1", "apply POST Task t",
-            "record 2", "apply PATCH Task t",
-            "record 3", "apply POST Task u",
-            "record 4", "apply PATCH Configs ",
-            "record 5", "apply DELETE Task t",
+            "record 1",
+            "apply POST Task t",
+            "record 2",
+            "apply PATCH Task t",
+            "record 3",
+            "apply POST Task u",
+            "record 4",
+            "apply PATCH Configs ",
+            "record 5",
+            "apply DELETE Task t",
         ]
     );
 }
@@ -337,7 +549,10 @@ async fn bearer_scopes_guard_every_step() {
 async fn a_failing_store_refuses_the_change() {
     let (service, fake) = fake_service(Arc::new(AllowAll), true);
     let (status, body, _) = send(&service, "POST", "/tasks/a", None, "{}").await;
-    assert_eq!((status, body), (500, json!({"error": "internal server error"})));
+    assert_eq!(
+        (status, body),
+        (500, json!({"error": "internal server error"}))
+    );
     assert_eq!(fake.names(), Vec::<String>::new());
     assert_eq!(*fake.journal.lock(), ["record failed"]);
 }
@@ -358,7 +573,13 @@ async fn large_and_deep_bodies_are_refused_before_anything_happens() {
     let deep = format!("{{\"x\": {}{}}}", "[".repeat(100_000), "]".repeat(100_000));
     let (status, body, _) = send(&service, "POST", "/tasks/b", None, deep).await;
     assert_eq!(status, 400);
-    assert!(body["error"].as_str().unwrap_or_default().contains("recursion limit exceeded"), "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("recursion limit exceeded"),
+        "{body}"
+    );
     assert_eq!(fake.names(), ["a"]);
     assert_eq!(*fake.journal.lock(), ["record 1", "apply POST Task a"]);
 }
@@ -375,21 +596,46 @@ async fn replay_applies_stored_changes_in_order_and_skips_stale_ones() {
         ("DELETE", "/tasks/b", ""),
         ("PATCH", "/parameters", r#"{"p": 1}"#),
     ] {
-        assert_eq!(send(&first, method, uri, None, body).await.0, 200, "{method} {uri}");
+        assert_eq!(
+            send(&first, method, uri, None, body).await.0,
+            200,
+            "{method} {uri}"
+        );
     }
 
     let fake = Arc::new(Fake::default());
     let second = ApiService::from_dispatch(fake.clone()).with_store(Arc::clone(&store));
-    assert_eq!(second.replay().await.ok(), Some(ReplaySummary { applied: 5, skipped: 0 }));
+    assert_eq!(
+        second.replay().await.ok(),
+        Some(ReplaySummary {
+            applied: 5,
+            skipped: 0
+        })
+    );
     assert_eq!(fake.names(), ["a"]);
-    assert_eq!(send(&second, "GET", "/tasks/a", None, "").await.1, json!({"name": "a", "priority": 3}));
-    assert_eq!(send(&second, "GET", "/parameters", None, "").await.1, json!({"p": 1}));
+    assert_eq!(
+        send(&second, "GET", "/tasks/a", None, "").await.1,
+        json!({"name": "a", "priority": 3})
+    );
+    assert_eq!(
+        send(&second, "GET", "/parameters", None, "").await.1,
+        json!({"p": 1})
+    );
 
     // Replaying again ends in the same state: posting 'a' no longer applies, and
     // 'b' is created and deleted again.
-    assert_eq!(second.replay().await.ok(), Some(ReplaySummary { applied: 4, skipped: 1 }));
+    assert_eq!(
+        second.replay().await.ok(),
+        Some(ReplaySummary {
+            applied: 4,
+            skipped: 1
+        })
+    );
     assert_eq!(fake.names(), ["a"]);
-    assert_eq!(send(&second, "GET", "/tasks/a", None, "").await.1, json!({"name": "a", "priority": 3}));
+    assert_eq!(
+        send(&second, "GET", "/tasks/a", None, "").await.1,
+        json!({"name": "a", "priority": 3})
+    );
 }
 
 #[tokio::test]

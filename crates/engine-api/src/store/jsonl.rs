@@ -87,7 +87,10 @@ impl RequestStore for JsonLinesStore {
             if state.broken {
                 return Err(ApiError::new(
                     ErrorKind::Store,
-                    format!("{} has a torn line that could not be cut; restart to repair it", path.display()),
+                    format!(
+                        "{} has a torn line that could not be cut; restart to repair it",
+                        path.display()
+                    ),
                 ));
             }
             let stored = StoredRequest {
@@ -104,10 +107,18 @@ impl RequestStore for JsonLinesStore {
                 .and_then(|()| state.file.sync_data());
             if let Err(error) = written {
                 let len = state.len;
-                if state.file.set_len(len).and_then(|()| state.file.sync_data()).is_err() {
+                if state
+                    .file
+                    .set_len(len)
+                    .and_then(|()| state.file.sync_data())
+                    .is_err()
+                {
                     state.broken = true;
                 }
-                return Err(store_error(format!("cannot append to {}", path.display()), error));
+                return Err(store_error(
+                    format!("cannot append to {}", path.display()),
+                    error,
+                ));
             }
             state.len += line.len() as u64;
             state.last_seq = stored.seq;
@@ -147,9 +158,13 @@ impl RequestStore for JsonLinesStore {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     File::open(dir)?.sync_all()?;
                 }
-                OpenOptions::new().read(true).append(true).open(path.as_path())
+                OpenOptions::new()
+                    .read(true)
+                    .append(true)
+                    .open(path.as_path())
             };
-            let file = replace().map_err(|e| store_error(format!("cannot rewrite {}", path.display()), e))?;
+            let file = replace()
+                .map_err(|e| store_error(format!("cannot rewrite {}", path.display()), e))?;
             let kept_max = keep.iter().map(|r| r.seq).max().unwrap_or(0);
             state.file = file;
             state.len = text.len() as u64;
@@ -230,7 +245,10 @@ fn scan(path: &Path) -> Result<Scan, ApiError> {
                 break;
             }
             Err(error) => {
-                let message = format!("line {number} of {} is not a stored request", path.display());
+                let message = format!(
+                    "line {number} of {} is not a stored request",
+                    path.display()
+                );
                 return Err(match error {
                     Some(error) => store_error(message, error),
                     None => ApiError::new(ErrorKind::Store, message),
@@ -263,5 +281,10 @@ fn cut_torn_tail(path: &Path, state: &mut FileState, scan: &Scan) -> Result<(), 
         .set_len(scan.whole_len)
         .and_then(|()| state.file.seek(SeekFrom::End(0)).map(|_| ()))
         .and_then(|()| state.file.sync_data())
-        .map_err(|e| store_error(format!("cannot cut the torn last line of {}", path.display()), e))
+        .map_err(|e| {
+            store_error(
+                format!("cannot cut the torn last line of {}", path.display()),
+                e,
+            )
+        })
 }

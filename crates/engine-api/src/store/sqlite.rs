@@ -36,12 +36,19 @@ impl SqliteRequestStore {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Store`] when the database cannot be opened or set up.
+    /// [`ErrorKind::Store`](crate::ErrorKind::Store) when the database cannot be opened or set up.
     pub fn open(path: impl AsRef<Path>) -> Result<SqliteRequestStore, ApiError> {
         let path = path.as_ref().to_path_buf();
-        let fail = |e: rusqlite::Error| store_error(format!("cannot open the request store {}", path.display()), e);
+        let fail = |e: rusqlite::Error| {
+            store_error(
+                format!("cannot open the request store {}", path.display()),
+                e,
+            )
+        };
         let connection = Connection::open(&path).map_err(fail)?;
-        connection.busy_timeout(Duration::from_secs(5)).map_err(fail)?;
+        connection
+            .busy_timeout(Duration::from_secs(5))
+            .map_err(fail)?;
         let mode: String = connection
             .query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0))
             .map_err(fail)?;
@@ -193,14 +200,19 @@ fn read_all(connection: &Connection) -> Result<Vec<StoredRequest>, ApiError> {
     for row in rows {
         let (seq, at_ms, resource, method, target, body) = row.map_err(fail)?;
         let bad = |what: &str, e: serde_json::Error| {
-            store_error(format!("row {seq} of the request store has a bad {what}"), e)
+            store_error(
+                format!("row {seq} of the request store has a bad {what}"),
+                e,
+            )
         };
         requests.push(StoredRequest {
             seq: u64::try_from(seq).unwrap_or(0),
             at_ms: u64::try_from(at_ms).unwrap_or(0),
             change: Change {
-                resource: serde_json::from_value(Value::String(resource)).map_err(|e| bad("resource", e))?,
-                method: serde_json::from_value(Value::String(method)).map_err(|e| bad("method", e))?,
+                resource: serde_json::from_value(Value::String(resource))
+                    .map_err(|e| bad("resource", e))?,
+                method: serde_json::from_value(Value::String(method))
+                    .map_err(|e| bad("method", e))?,
                 target,
                 body: serde_json::from_str(&body).map_err(|e| bad("body", e))?,
             },
@@ -215,7 +227,11 @@ pub(crate) fn last_seq(store: &SqliteRequestStore) -> Result<Option<i64>, ApiErr
     use rusqlite::OptionalExtension as _;
     let connection = store.connection.lock();
     connection
-        .query_row("SELECT seq FROM sqlite_sequence WHERE name = ?1", [TABLE], |r| r.get(0))
+        .query_row(
+            "SELECT seq FROM sqlite_sequence WHERE name = ?1",
+            [TABLE],
+            |r| r.get(0),
+        )
         .optional()
         .map_err(|e| ApiError::new(crate::ErrorKind::Store, "no sqlite_sequence").with_source(e))
 }
