@@ -174,6 +174,7 @@ pub struct SchedulerStats {
 }
 
 /// The scheduler of a session. Run it with [`Scheduler::run`].
+#[derive(Debug)]
 pub struct Scheduler {
     session: Session,
     shut_cond: Condition,

@@ -502,8 +502,9 @@ impl Session {
     }
 
     /// Removes a task and returns it. A run going on is terminated first
-    /// (reason `requested`): this waits until it has ended, at most the
-    /// config's `shutdown_grace` plus a second.
+    /// (reason `requested`): this waits until it has ended, at most
+    /// [`STOP_GRACE`](crate::scheduler::STOP_GRACE) plus a second (past the
+    /// grace the scheduler drops the run).
     ///
     /// # Errors
     ///
@@ -526,7 +527,9 @@ impl Session {
         }
         self.changed();
         if running {
-            let grace = self.config().shutdown_grace + TimeDelta::seconds(1);
+            let grace = TimeDelta::from_std(crate::scheduler::STOP_GRACE)
+                .unwrap_or(TimeDelta::seconds(5))
+                + TimeDelta::seconds(1);
             self.wait_runs_ended(id, self.inner.clock.now() + grace)
                 .await;
         }
@@ -835,6 +838,19 @@ impl Session {
                 () = &mut timeout => return,
             }
         }
+    }
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = self.inner.state.read();
+        f.debug_struct("Session")
+            .field("tasks", &state.tasks.order.len())
+            .field("running", &state.running.len())
+            .field("parameters", &state.params.len())
+            .field("functions", &state.functions.len())
+            .field("scheduler", &state.scheduler)
+            .finish_non_exhaustive()
     }
 }
 
