@@ -27,7 +27,8 @@
 //!
 //! # Parameters and the return value of command and code tasks
 //!
-//! A child process gets the run's parameters in its environment:
+//! A child process inherits the engine's environment, then the task's own `env`,
+//! then gets the run's parameters in these variables:
 //!
 //! | variable | value |
 //! |---|---|
@@ -40,7 +41,7 @@
 //! other than `A-Z`, `0-9` and `_` replaced by `_` (`max-rows` becomes
 //! `ENGINE_PARAM_MAX_ROWS`). Two names that map to the same variable leave the
 //! later one (in name order) in the variable; `ENGINE_PARAMS` always has both.
-//! These variables are set after the task's own `env`, so they win over it.
+//! These variables win over the task's own `env`.
 //!
 //! To return a value the child writes JSON to `$ENGINE_RETURN_FILE`; it is read
 //! after a successful exit. Text that is not JSON is returned as a JSON string

@@ -150,9 +150,13 @@ pub(super) async fn run(
             let err = stderr.finish().await;
             tracing::debug!(task, %status, stdout = %out, stderr = %err, "child exited");
             if status.success() {
-                match read_return(&return_file) {
-                    Ok(value) => RunOutcome::Success(value),
-                    Err(message) => RunOutcome::Fail(message),
+                // Up to MAX_RETURN_BYTES of blocking file reading: off the runtime's threads.
+                let path = return_file.clone();
+                let read = tokio::task::spawn_blocking(move || read_return(&path)).await;
+                match read {
+                    Ok(Ok(value)) => RunOutcome::Success(value),
+                    Ok(Err(message)) => RunOutcome::Fail(message),
+                    Err(err) => RunOutcome::Fail(format!("could not read the return file: {err}")),
                 }
             } else {
                 let mut message = status_text(status);

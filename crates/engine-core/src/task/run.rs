@@ -71,6 +71,29 @@ impl From<RunResult> for RunOutcome {
 /// as [`RunOutcome::Fail`] without running anything. A [`Execution::Main`] run of
 /// a blocking function blocks the calling thread until the function returns. See
 /// the module docs for threads, processes, parameters and cancellation.
+///
+/// ```
+/// use engine_core::task::{CommandLine, Execution, RunOutcome, RunRequest, TaskKind, execute};
+/// use serde_json::json;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let line = r#"echo "{\"greeting\": \"hello $ENGINE_PARAM_WHO\"}" > "$ENGINE_RETURN_FILE""#;
+/// let req = RunRequest {
+///     task: "greet".to_owned(),
+///     kind: TaskKind::Command {
+///         command: CommandLine::Shell(line.to_owned()),
+///         cwd: None,
+///         env: Default::default(),
+///     },
+///     execution: Execution::Process,
+///     params: json!({"who": "world"}).as_object().cloned().unwrap_or_default(),
+///     function: None,
+///     cancel: Default::default(),
+/// };
+/// assert_eq!(execute(req).await, RunOutcome::Success(json!({"greeting": "hello world"})));
+/// # }
+/// ```
 pub async fn execute(req: RunRequest) -> RunOutcome {
     let RunRequest {
         task,
