@@ -195,12 +195,32 @@ impl Drop for DropFlag {
     }
 }
 
-/// A fresh scratch directory for one process test.
-fn scratch(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("engine-task-test-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch directory");
-    dir
+/// A fresh scratch directory for one process test, removed when dropped (also
+/// when the test fails).
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(test: &str) -> Self {
+        let dir =
+            std::env::temp_dir().join(format!("engine-task-test-{}-{test}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("scratch directory");
+        Scratch(dir)
+    }
+}
+
+impl std::ops::Deref for Scratch {
+    type Target = PathBuf;
+
+    fn deref(&self) -> &PathBuf {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Waits (real time, at most 10 s) until every file holds a pid and a line
@@ -857,7 +877,7 @@ fn parameter_variable_names() {
 
 #[tokio::test]
 async fn cancelling_a_shell_kills_its_children() {
-    let dir = scratch("children");
+    let dir = Scratch::new("children");
     let kind = with_env(
         // The pid files are written once each process's signal handling is
         // settled. A child of a trapping shell that gets SIGTERM between fork
@@ -899,13 +919,12 @@ async fn cancelling_a_shell_kills_its_children() {
     // The group got SIGTERM first: the child that traps it had time to say so.
     let said = std::fs::read_to_string(dir.join("got-term")).unwrap_or_default();
     assert_eq!(said, "term\n", "the trapping child saw no SIGTERM");
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_child_that_ignores_sigterm_gets_sigkill() {
     // Paused tokio time: the SIGKILL grace passes at once; the processes are real.
-    let dir = scratch("stubborn");
+    let dir = Scratch::new("stubborn");
     let kind = with_env(
         shell("trap '' TERM; sleep 30 & echo $! > \"$D/bg.pid\"; echo $$ > \"$D/sh.pid\"; wait"),
         &[("D", dir.to_str().expect("utf-8 temp dir"))],
@@ -926,14 +945,13 @@ async fn a_child_that_ignores_sigterm_gets_sigkill() {
         alive.is_empty(),
         "still running after Terminated: {alive:?}"
     );
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[tokio::test]
 async fn leftovers_die_with_the_main_process() {
     // The background sleep keeps stdout open: the run would hang for 30 s if the
     // group were not killed when the shell exits.
-    let dir = scratch("leftover");
+    let dir = Scratch::new("leftover");
     let kind = with_env(
         shell("sleep 30 & echo $! > \"$D/bg.pid\"; exit 0"),
         &[("D", dir.to_str().expect("utf-8 temp dir"))],
@@ -958,12 +976,11 @@ async fn leftovers_die_with_the_main_process() {
         pids.iter().all(|&pid| !running(pid)),
         "left running: {pids:?}"
     );
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[tokio::test]
 async fn dropping_a_process_run_kills_the_group() {
-    let dir = scratch("dropped");
+    let dir = Scratch::new("dropped");
     let kind = with_env(
         shell("sleep 30 & echo $! > \"$D/bg.pid\"; echo $$ > \"$D/sh.pid\"; wait"),
         &[("D", dir.to_str().expect("utf-8 temp dir"))],
@@ -980,7 +997,6 @@ async fn dropping_a_process_run_kills_the_group() {
     assert!(run.await.is_err_and(|err| err.is_cancelled()));
     // The drop sends SIGKILL and does not wait: give the kernel a moment.
     assert_eq!(wait_dead(pids).await, Vec::<i32>::new());
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 // ---------------------------------------------------------------------------
