@@ -530,7 +530,8 @@ impl Session {
             let grace = TimeDelta::from_std(crate::scheduler::STOP_GRACE)
                 .unwrap_or(TimeDelta::seconds(5))
                 + TimeDelta::seconds(1);
-            self.wait_runs_ended(id, self.inner.clock.now() + grace)
+            let now = self.inner.clock.now();
+            self.wait_runs_ended(id, now.checked_add_signed(grace).unwrap_or(now))
                 .await;
         }
         Ok(view)

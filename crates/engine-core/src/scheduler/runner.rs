@@ -623,7 +623,7 @@ impl Runner {
             return;
         }
         let grace = TimeDelta::from_std(STOP_GRACE).unwrap_or(TimeDelta::seconds(5));
-        running.stopping = Some((reason, now + grace));
+        running.stopping = Some((reason, now.checked_add_signed(grace).unwrap_or(now)));
         running.cancel.cancel();
         tracing::info!(task = %running.name, run_id = %run, reason = %reason, "terminating run");
     }
@@ -767,7 +767,9 @@ impl Runner {
         for run in permanent {
             self.stop(run, TerminateReason::Shutdown, now);
         }
-        let grace_end = now + self.config.shutdown_grace;
+        let grace_end = now
+            .checked_add_signed(self.config.shutdown_grace)
+            .unwrap_or(now);
         let mut grace_over = false;
         while !self.running.is_empty() {
             let now = self.session.now();
