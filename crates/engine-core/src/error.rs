@@ -25,6 +25,8 @@ pub enum ErrorKind {
     InvalidTime,
     /// A duration string (`1 day 2 hours`, `02:00:00`) is invalid.
     InvalidDuration,
+    /// A task definition is invalid (name, kind fields, execution mode).
+    InvalidTask,
     /// A condition could not be evaluated (missing owner task, unknown task, ...).
     Evaluation,
     /// The task log could not be read or written.

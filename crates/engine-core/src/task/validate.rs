@@ -188,9 +188,9 @@ impl TaskSpec {
 }
 
 /// An invalid task definition.
-// FIXME: use a dedicated `ErrorKind::InvalidTask` once error.rs has one.
+/// An error about a task definition.
 pub(super) fn invalid_task(message: impl Into<String>) -> Error {
-    Error::new(ErrorKind::Evaluation, message)
+    Error::new(ErrorKind::InvalidTask, message)
 }
 
 /// The working directory and environment of a command or code task.
