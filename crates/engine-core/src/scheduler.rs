@@ -30,7 +30,12 @@
 //! dropped (a blocking function's thread is detached) and logged `terminate`.
 //!
 //! A cycle count (`scheduler has more than N cycles`) therefore counts wakes,
-//! not turns of a busy loop.
+//! not turns of a busy loop. A timeout fires at `start + timeout` (inclusive).
+//!
+//! A task with `allow_overlap` is looked at again when its condition may change
+//! or an event touches it, also while it runs: a condition that stays true
+//! while its runs go on (`true`; `daily` before the first run has ended) starts
+//! a new run at each such look.
 //!
 //! # Start-up and shutdown
 //!

@@ -3,7 +3,8 @@
 //! the clock. The [`Scheduler`](crate::scheduler::Scheduler) runs what it holds;
 //! the HTTP API edits it while the scheduler runs.
 //!
-//! Every operation is synchronous and validated: an error is a
+//! Every operation but [`Session::delete_task`] (which waits for a run to end)
+//! is synchronous, and all are validated: an error is a
 //! [`crate::Error`] with a clear message and changes nothing. State is behind a
 //! `parking_lot` lock held for short blocks only, never across an `.await`, a
 //! task run or I/O (log reads and appends happen outside it). Every mutation
