@@ -100,7 +100,9 @@ const MAX_PUSHED_NAMES: usize = 256;
 /// [`prune_every`](SqliteLogConfig::prune_every) appends (inside that append,
 /// after its record is stored) or when [`SqliteLogStore::prune`] is called. It
 /// never removes a task's latest record of an action, so `status` and `last_*`
-/// survive it, also across restarts.
+/// survive it, also across restarts. A pass holds the write lock while it visits
+/// every task (one index seek per task and action, plus a sort of the task's
+/// records for the count bound), so it is spread over `prune_every` appends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SqliteLogConfig {
     /// Keep at most this many records per task (plus each action's latest).
