@@ -134,7 +134,7 @@ pub(crate) struct TaskSnapshot {
     pub(crate) id: TaskId,
     /// Insertion order key (smaller = earlier).
     pub(crate) seq: u64,
-    pub(crate) spec: TaskSpec,
+    pub(crate) spec: Arc<TaskSpec>,
     /// The start condition with the owner filled in.
     pub(crate) start: Arc<Condition>,
     /// The end condition with the owner filled in.
@@ -183,7 +183,8 @@ struct Tasks {
 
 struct Entry {
     seq: u64,
-    spec: TaskSpec,
+    /// Shared with scheduler snapshots; changed copy-on-write.
+    spec: Arc<TaskSpec>,
     start: Arc<Condition>,
     end: Arc<Condition>,
     state: TaskState,
@@ -467,7 +468,7 @@ impl Session {
             let Some(entry) = state.tasks.entries.get(&id) else {
                 return Err(not_found(name));
             };
-            let mut spec = patch.apply(entry.spec.clone());
+            let mut spec = patch.apply(entry.spec.as_ref().clone());
             if !running {
                 spec.force_termination = false;
             }
@@ -761,7 +762,9 @@ impl Session {
         let mut state = self.inner.state.write();
         *state.running.entry(id).or_insert(0) += 1;
         if let Some(entry) = state.tasks.entries.get_mut(&id) {
-            entry.spec.force_run = false;
+            if entry.spec.force_run {
+                Arc::make_mut(&mut entry.spec).force_run = false;
+            }
             entry.state.running = true;
         }
     }
@@ -798,7 +801,9 @@ impl Session {
     pub(crate) fn termination_taken(&self, id: TaskId) {
         let mut state = self.inner.state.write();
         if let Some(entry) = state.tasks.entries.get_mut(&id) {
-            entry.spec.force_termination = false;
+            if entry.spec.force_termination {
+                Arc::make_mut(&mut entry.spec).force_termination = false;
+            }
         }
     }
 
@@ -859,7 +864,7 @@ impl std::fmt::Debug for Session {
 impl State {
     fn view(&self, id: TaskId) -> Option<TaskView> {
         self.tasks.entries.get(&id).map(|e| TaskView {
-            spec: e.spec.clone(),
+            spec: e.spec.as_ref().clone(),
             state: e.state,
         })
     }
@@ -868,7 +873,7 @@ impl State {
         self.tasks.entries.get(&id).map(|e| TaskSnapshot {
             id,
             seq: e.seq,
-            spec: e.spec.clone(),
+            spec: Arc::clone(&e.spec),
             start: Arc::clone(&e.start),
             end: Arc::clone(&e.end),
             state: e.state,
@@ -930,7 +935,7 @@ impl Tasks {
             id,
             Entry {
                 seq,
-                spec,
+                spec: Arc::new(spec),
                 start,
                 end,
                 state,
@@ -966,7 +971,7 @@ impl Tasks {
         let (start, end) = owned_conditions(&spec);
         entry.start = start;
         entry.end = end;
-        entry.spec = spec;
+        entry.spec = Arc::new(spec);
     }
 
     fn remove(&mut self, id: TaskId) {
