@@ -303,9 +303,10 @@ impl Session {
     // ----- tasks ---------------------------------------------------------------
 
     /// A definition named `name` running `kind`, with the session's defaults:
-    /// priority `task_priority`, execution `task_execution` (or the kind's
-    /// default, see [`TaskKind::default_execution`]), conditions `false`, no
-    /// timeout of its own, no parameters.
+    /// priority `task_priority`, execution `task_execution` when the kind
+    /// allows it (else the kind's default, see
+    /// [`TaskKind::default_execution`]), conditions `false`, no timeout of its
+    /// own, no parameters.
     pub fn default_spec(&self, name: impl Into<String>, kind: TaskKind) -> TaskSpec {
         let state = self.inner.state.read();
         let function = match &kind {
