@@ -7,7 +7,7 @@
 //! working. Nesting is limited by serde_json's recursion limit (128 levels), so a
 //! deeply nested body is a 400, never a stack overflow.
 
-use engine_query::{Filter, FilterOptions, Param};
+use engine_query::{Filter, FilterOptions, Param, Schema};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::{Body, Bytes};
 use hyper::header::{self, HeaderMap};
@@ -54,6 +54,24 @@ impl Query {
         options
             .compile(self.params.iter().cloned())
             .map_err(|error| query_error(error, &self.raw))
+    }
+
+    /// As [`Query::filter`], and checks the values against the field types of
+    /// `schema` (so `timestamp$min=yesterday` is a 400, not an empty answer).
+    ///
+    /// # Errors
+    ///
+    /// As [`Query::filter`], and a 400 for a value that does not fit its field.
+    pub fn checked_filter(
+        &self,
+        options: &FilterOptions,
+        schema: &Schema,
+    ) -> Result<Filter, ApiError> {
+        let filter = self.filter(options)?;
+        filter
+            .check(schema)
+            .map_err(|error| query_error(error, &self.raw))?;
+        Ok(filter)
     }
 }
 

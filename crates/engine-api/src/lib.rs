@@ -67,6 +67,8 @@ use std::pin::Pin;
 mod auth;
 mod error;
 mod extract;
+mod handlers;
+mod json;
 mod openapi;
 mod respond;
 mod router;

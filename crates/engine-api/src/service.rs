@@ -24,6 +24,7 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use engine_core::Session;
 use hyper::body::{Body, Bytes};
 use hyper::http::request::Parts;
 use hyper::{Request, Response, StatusCode};
@@ -34,6 +35,7 @@ use crate::BoxFuture;
 use crate::auth::{AllowAll, Authenticator, RequestInfo, Scope};
 use crate::error::{ApiError, ErrorKind};
 use crate::extract::{self, DEFAULT_BODY_LIMIT, Query};
+use crate::handlers::SessionDispatch;
 use crate::openapi;
 use crate::respond::{self, ResponseBody};
 use crate::router::{Resource, Route, Verb, route};
@@ -102,15 +104,30 @@ pub struct ReplaySummary {
 }
 
 impl ApiService {
+    /// The API of `session`, with [`AllowAll`] (serve it on a loopback address
+    /// only, or add an authenticator), a [`MemoryStore`] (changes do not survive
+    /// a restart) and a body limit of [`DEFAULT_BODY_LIMIT`].
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use engine_api::{ApiService, BearerTokens, JsonLinesStore, Scopes};
+    /// use engine_core::{Session, SystemClock};
+    /// use engine_core::log::MemoryLogStore;
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let session = Session::new(Arc::new(MemoryLogStore::default()), Arc::new(SystemClock));
+    /// let api = ApiService::new(session)
+    ///     .with_authenticator(Arc::new(BearerTokens::default().with_token("s3cret", Scopes::ALL)))
+    ///     .with_store(Arc::new(JsonLinesStore::open(dir.path().join("requests.jsonl"))?));
+    /// assert_eq!(api.body_limit(), 1 << 20);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn new(session: Session) -> ApiService {
+        ApiService::from_dispatch(Arc::new(SessionDispatch::new(session)))
+    }
+
     /// A service over `dispatch` with [`AllowAll`], a [`MemoryStore`] and the
     /// default body limit.
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "the session handlers are the first caller outside tests"
-        )
-    )]
     pub(crate) fn from_dispatch(dispatch: Arc<dyn Dispatch>) -> ApiService {
         ApiService {
             dispatch,
