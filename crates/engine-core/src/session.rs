@@ -896,7 +896,7 @@ impl State {
                 crate::task::CommandLine::Program(argv) => argv.join(" "),
                 crate::task::CommandLine::Shell(line) => line.clone(),
             }),
-            TaskKind::Code { .. } => Err(invalid("a code task needs a name")),
+            TaskKind::Code { .. } => Err(invalid_task("a code task needs a name")),
         }
     }
 
@@ -906,7 +906,7 @@ impl State {
         let function = match &spec.kind {
             TaskKind::Function { func } => {
                 let Some(function) = self.functions.get(func) else {
-                    return Err(invalid(format!("unknown function '{func}'")));
+                    return Err(invalid_task(format!("unknown function '{func}'")));
                 };
                 Some(function)
             }
@@ -914,10 +914,10 @@ impl State {
         };
         spec.validate(function)?;
         if spec.timeout.is_some_and(|t| t <= TimeDelta::zero()) {
-            return Err(invalid("task timeout must be more than zero"));
+            return Err(invalid_task("task timeout must be more than zero"));
         }
         for (key, value) in &spec.parameters {
-            params::check(key, value)?;
+            params::check(key, value).map_err(|e| invalid_task(e.message()))?;
         }
         Ok(())
     }
@@ -1073,7 +1073,7 @@ fn apply_record(state: &mut TaskState, action: Action, at: DateTime<Utc>) {
 }
 
 // FIXME: dedicated kinds (`NotFound`, `Conflict`, `InvalidInput`) once error.rs
-// has them; these three helpers are the only places to change.
+// has them; `not_found`, `conflict` and `invalid` are the only places to change.
 
 /// No task of that name.
 pub(crate) fn not_found(name: &str) -> Error {
@@ -1088,7 +1088,12 @@ fn conflict(name: &str) -> Error {
     )
 }
 
-/// Invalid input (a definition, a config value, a parameter).
+/// Invalid input (a config value, a session parameter, a request).
 pub(crate) fn invalid(message: impl Into<String>) -> Error {
     Error::new(ErrorKind::Evaluation, message)
+}
+
+/// An invalid task definition.
+pub(crate) fn invalid_task(message: impl Into<String>) -> Error {
+    Error::new(ErrorKind::InvalidTask, message)
 }

@@ -509,11 +509,9 @@ impl Runner {
     fn prepare(&self, task: &TaskSnapshot) -> Result<RunRequest, Error> {
         let params = self.session.run_params(&task.spec.parameters)?;
         let function = match &task.spec.kind {
-            TaskKind::Function { func } => Some(
-                self.session
-                    .function(func)
-                    .ok_or_else(|| crate::session::invalid(format!("unknown function '{func}'")))?,
-            ),
+            TaskKind::Function { func } => Some(self.session.function(func).ok_or_else(|| {
+                crate::session::invalid_task(format!("unknown function '{func}'"))
+            })?),
             _ => None,
         };
         Ok(RunRequest {
