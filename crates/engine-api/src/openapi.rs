@@ -282,9 +282,14 @@ fn schemas() -> Value {
         "permanent_task": flag,
         "timeout": {"type": "string", "nullable": true, "example": "10 minutes"},
         "parameters": {"$ref": "#/components/schemas/ValueMap"},
-        "command": {"oneOf": [text, {"type": "array", "items": text}]},
-        "code": text,
-        "func": text,
+        "allow_overlap": flag,
+        "command": {"oneOf": [text, {"type": "array", "items": text}],
+            "description": "A line for sh -c, or a program and its arguments (CommandTask)."},
+        "code": {"type": "string", "description": "Source code run by `lang` (CodeTask)."},
+        "lang": {"type": "string", "example": "python3"},
+        "cwd": nullable_text,
+        "env": {"type": "object", "additionalProperties": text},
+        "func": {"type": "string", "description": "A function registered on the session (FuncTask)."},
     });
     let mut task = definition.as_object().cloned().unwrap_or_default();
     task.insert("name".to_owned(), text.clone());
@@ -299,9 +304,11 @@ fn schemas() -> Value {
         "last_fail",
         "last_terminate",
         "last_inaction",
+        "last_crash",
     ] {
         task.insert(field.to_owned(), time.clone());
     }
+    task.insert("running".to_owned(), flag.clone());
     json!({
         "Error": {
             "type": "object",

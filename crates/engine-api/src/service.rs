@@ -262,6 +262,16 @@ impl ApiService {
                 let query = extract::query(parts.uri.query())?;
                 let value = match found.resource() {
                     Resource::OpenApi => openapi::openapi_document().clone(),
+                    // A log query may read a large durable log: off the async workers.
+                    Resource::Logs => {
+                        let dispatch = Arc::clone(&self.dispatch);
+                        tokio::task::spawn_blocking(move || dispatch.read(&found, &query))
+                            .await
+                            .map_err(|join| {
+                                ApiError::new(ErrorKind::Internal, "the log query failed")
+                                    .with_source(join)
+                            })??
+                    }
                     _ => self.dispatch.read(&found, &query)?,
                 };
                 Ok(respond::json(StatusCode::OK, &value))

@@ -575,3 +575,40 @@ async fn a_new_session_replays_the_stored_changes() {
     );
     assert_eq!(store.replay().await.map(|r| r.len()).ok(), Some(6));
 }
+
+#[tokio::test]
+async fn the_openapi_schemas_name_every_field_the_api_shows() {
+    let api = ApiService::new(session());
+    for (name, body) in [
+        ("c", r#"{"command": "true"}"#),
+        ("p", r#"{"code": "print(1)"}"#),
+        ("f", r#"{"func": "noop"}"#),
+    ] {
+        assert_eq!(
+            send(&api, "POST", &format!("/tasks/{name}"), None, body)
+                .await
+                .0,
+            200
+        );
+    }
+    let doc = crate::openapi::openapi_document();
+    let schemas = &doc["components"]["schemas"];
+    let (_, tasks) = send(&api, "GET", "/tasks", None, "").await;
+    let (_, logs) = send(&api, "GET", "/logs", None, "").await;
+    for (schema, items) in [("Task", &tasks), ("LogRecord", &logs)] {
+        let items = items.as_array().cloned().unwrap_or_default();
+        assert!(!items.is_empty(), "{schema}");
+        for item in items {
+            for key in item
+                .as_object()
+                .map(|m| m.keys().cloned().collect::<Vec<_>>())
+                .unwrap_or_default()
+            {
+                assert!(
+                    schemas[schema]["properties"].get(&key).is_some(),
+                    "{schema} lacks '{key}'"
+                );
+            }
+        }
+    }
+}
