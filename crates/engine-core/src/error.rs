@@ -27,6 +27,12 @@ pub enum ErrorKind {
     InvalidDuration,
     /// A task definition is invalid (name, kind fields, execution mode).
     InvalidTask,
+    /// A value given by the caller is invalid (a config value, a parameter).
+    InvalidInput,
+    /// The named thing (a task) does not exist.
+    NotFound,
+    /// The name is already taken.
+    Conflict,
     /// A condition could not be evaluated (missing owner task, unknown task, ...).
     Evaluation,
     /// The task log could not be read or written.

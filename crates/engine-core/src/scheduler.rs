@@ -232,7 +232,7 @@ impl Scheduler {
     {
         let Some(events) = self.session.take_events() else {
             return Err(Error::new(
-                ErrorKind::Evaluation,
+                ErrorKind::Conflict,
                 "a scheduler is already running on this session",
             ));
         };

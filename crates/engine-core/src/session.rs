@@ -1072,25 +1072,19 @@ fn apply_record(state: &mut TaskState, action: Action, at: DateTime<Utc>) {
     *slot = Some(at);
 }
 
-// FIXME: dedicated kinds (`NotFound`, `Conflict`, `InvalidInput`) once error.rs
-// has them; `not_found`, `conflict` and `invalid` are the only places to change.
-
 /// No task of that name.
 pub(crate) fn not_found(name: &str) -> Error {
-    Error::new(ErrorKind::Evaluation, format!("unknown task '{name}'"))
+    Error::new(ErrorKind::NotFound, format!("unknown task '{name}'"))
 }
 
 /// The name is taken.
 fn conflict(name: &str) -> Error {
-    Error::new(
-        ErrorKind::Evaluation,
-        format!("task '{name}' already exists"),
-    )
+    Error::new(ErrorKind::Conflict, format!("task '{name}' already exists"))
 }
 
 /// Invalid input (a config value, a session parameter, a request).
 pub(crate) fn invalid(message: impl Into<String>) -> Error {
-    Error::new(ErrorKind::Evaluation, message)
+    Error::new(ErrorKind::InvalidInput, message)
 }
 
 /// An invalid task definition.
