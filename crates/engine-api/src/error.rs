@@ -228,7 +228,11 @@ impl From<engine_core::Error> for ApiError {
             Core::InvalidCondition
             | Core::InvalidTime
             | Core::InvalidDuration
+            | Core::InvalidTask
+            | Core::InvalidInput
             | Core::Evaluation => ErrorKind::BadRequest,
+            Core::NotFound => ErrorKind::NotFound,
+            Core::Conflict => ErrorKind::Conflict,
             _ => ErrorKind::Internal,
         };
         let positioned = match (error.input(), error.span()) {

@@ -50,10 +50,18 @@ impl Error {
         }
     }
 
-    /// Attaches the input text and the byte span of the offending part.
+    /// Attaches the input text and the byte span of the offending part. The span
+    /// is clamped to the input and widened to character boundaries, so slicing
+    /// the input with it never panics.
     pub(crate) fn with_span(mut self, input: &str, span: Range<usize>) -> Self {
-        let end = span.end.min(input.len());
-        let start = span.start.min(end);
+        let mut end = span.end.min(input.len());
+        while !input.is_char_boundary(end) {
+            end += 1;
+        }
+        let mut start = span.start.min(end);
+        while !input.is_char_boundary(start) {
+            start -= 1;
+        }
         self.input = Some(input.to_owned());
         self.span = Some(start..end);
         self
@@ -110,3 +118,6 @@ fn at_byte(span: &Option<Range<usize>>) -> String {
         .map(|span| format!(" at byte {}", span.start))
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests;
