@@ -13,7 +13,7 @@ fn spans_are_widened_to_character_boundaries() {
         (1..2, 1..3),
         (0..100, 0..input.len()),
         (100..200, input.len()..input.len()),
-        (4..2, 3..3),
+        (Range { start: 4, end: 2 }, 3..3),
     ];
     for (given, want) in cases {
         let error = Error::new(ErrorKind::InvalidCondition, "bad").with_span(input, given.clone());
