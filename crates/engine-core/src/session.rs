@@ -451,6 +451,61 @@ impl Session {
             .collect()
     }
 
+    /// Checks, without changing anything, whether [`Session::create_task`]
+    /// would accept `spec` under the config's `task_pre_exist`: the same
+    /// validation (name, kind, execution, timeout, parameters, a registered
+    /// function) and, under `raise`, the same refusal of a taken name.
+    ///
+    /// # Errors
+    ///
+    /// The error `create_task` would return ([`ErrorKind::InvalidTask`],
+    /// [`ErrorKind::Conflict`]), except log read errors, which only creating
+    /// can meet.
+    pub fn check_task(&self, spec: &TaskSpec) -> Result<(), Error> {
+        let state = self.inner.state.read();
+        let name = state.default_name(spec)?;
+        if name == spec.name {
+            state.validate(spec)?;
+        } else {
+            let mut candidate = spec.clone();
+            candidate.name = name.clone();
+            state.validate(&candidate)?;
+        }
+        if state.config.task_pre_exist == OnExists::Raise && state.tasks.names.contains_key(&name) {
+            return Err(conflict(&name));
+        }
+        Ok(())
+    }
+
+    /// Checks, without changing anything, whether [`Session::update_task`]
+    /// would accept `patch` for the task `name`.
+    ///
+    /// # Errors
+    ///
+    /// The error `update_task` would return: no task named `name`
+    /// ([`ErrorKind::NotFound`]), an invalid changed definition
+    /// ([`ErrorKind::InvalidTask`]), a taken new name under `raise`
+    /// ([`ErrorKind::Conflict`]).
+    pub fn check_patch(&self, name: &str, patch: &TaskPatch) -> Result<(), Error> {
+        self.inner
+            .state
+            .read()
+            .plan_update(name, patch.clone())
+            .map(|_| ())
+    }
+
+    /// Checks, without changing anything, whether
+    /// [`Session::patch_parameters`] would accept `set`: every pipelined value
+    /// (`{"$return": "<task>"}`) is well formed.
+    ///
+    /// # Errors
+    ///
+    /// A malformed pipelined value ([`ErrorKind::InvalidInput`]).
+    pub fn check_parameters(&self, set: &Map<String, Value>) -> Result<(), Error> {
+        set.iter()
+            .try_for_each(|(key, value)| params::check(key, value))
+    }
+
     /// Changes a task; returns the changed task. Renaming moves the task to the
     /// end of the task order; a taken new name is handled by the config's
     /// `task_pre_exist` (`replace` removes the other task, `ignore` leaves
@@ -464,29 +519,11 @@ impl Session {
     pub fn update_task(&self, name: &str, patch: TaskPatch) -> Result<TaskView, Error> {
         let view = {
             let mut state = self.inner.state.write();
-            let id = *state.tasks.names.get(name).ok_or_else(|| not_found(name))?;
-            let running = state.running.get(&id).copied().unwrap_or(0) > 0;
-            let Some(entry) = state.tasks.entries.get(&id) else {
-                return Err(not_found(name));
+            let (id, spec, replaces) = match state.plan_update(name, patch)? {
+                PatchPlan::Ignored(id) => return state.view(id).ok_or_else(|| not_found(name)),
+                PatchPlan::Change { id, spec, replaces } => (id, spec, replaces),
             };
-            let mut spec = patch.apply(entry.spec.as_ref().clone());
-            if !running {
-                spec.force_termination = false;
-            }
-            let mut new_name = spec.name.clone();
-            let mut replaces = None;
-            if new_name != name {
-                if let Some(other) = state.tasks.names.get(&new_name).copied() {
-                    match state.config.task_pre_exist {
-                        OnExists::Raise => return Err(conflict(&new_name)),
-                        OnExists::Ignore => return state.view(id).ok_or_else(|| not_found(name)),
-                        OnExists::Replace => replaces = Some(other),
-                        OnExists::Rename => new_name = state.tasks.free_name(&new_name),
-                    }
-                }
-            }
-            spec.name = new_name.clone();
-            state.validate(&spec)?;
+            let new_name = spec.name.clone();
             if let Some(other) = replaces {
                 state.tasks.remove(other);
                 if state.running.get(&other).copied().unwrap_or(0) > 0 {
@@ -496,7 +533,7 @@ impl Session {
                     });
                 }
             }
-            state.tasks.set_spec(id, spec, new_name != name);
+            state.tasks.set_spec(id, *spec, new_name != name);
             state.version += 1;
             state.view(id).ok_or_else(|| not_found(&new_name))
         };
@@ -593,9 +630,7 @@ impl Session {
         set: Map<String, Value>,
         remove: &[String],
     ) -> Result<Map<String, Value>, Error> {
-        for (key, value) in &set {
-            params::check(key, value)?;
-        }
+        self.check_parameters(&set)?;
         let params = {
             let mut state = self.inner.state.write();
             let params = Arc::make_mut(&mut state.params);
@@ -921,6 +956,49 @@ impl State {
         }
         Ok(())
     }
+    /// What [`Session::update_task`] would do with `patch` on task `name`,
+    /// checked but not done.
+    fn plan_update(&self, name: &str, patch: TaskPatch) -> Result<PatchPlan, Error> {
+        let id = *self.tasks.names.get(name).ok_or_else(|| not_found(name))?;
+        let Some(entry) = self.tasks.entries.get(&id) else {
+            return Err(not_found(name));
+        };
+        let running = self.running.get(&id).copied().unwrap_or(0) > 0;
+        let mut spec = patch.apply(entry.spec.as_ref().clone());
+        if !running {
+            spec.force_termination = false;
+        }
+        let mut replaces = None;
+        if spec.name != name {
+            if let Some(other) = self.tasks.names.get(&spec.name).copied() {
+                match self.config.task_pre_exist {
+                    OnExists::Raise => return Err(conflict(&spec.name)),
+                    OnExists::Ignore => return Ok(PatchPlan::Ignored(id)),
+                    OnExists::Replace => replaces = Some(other),
+                    OnExists::Rename => spec.name = self.tasks.free_name(&spec.name),
+                }
+            }
+        }
+        self.validate(&spec)?;
+        Ok(PatchPlan::Change {
+            id,
+            spec: Box::new(spec),
+            replaces,
+        })
+    }
+}
+
+/// What a task patch will do, once checked.
+enum PatchPlan {
+    /// Set `spec` on task `id`, removing task `replaces` first (a rename onto
+    /// its name under `replace`).
+    Change {
+        id: TaskId,
+        spec: Box<TaskSpec>,
+        replaces: Option<TaskId>,
+    },
+    /// Nothing: a rename onto a taken name under `ignore`.
+    Ignored(TaskId),
 }
 
 impl Tasks {
@@ -992,8 +1070,9 @@ impl Tasks {
 }
 
 impl TaskPatch {
-    /// `spec` with the set fields of the patch.
-    fn apply(self, mut spec: TaskSpec) -> TaskSpec {
+    /// `spec` with the set fields of the patch (unchecked: see
+    /// [`Session::check_patch`]).
+    pub fn apply(self, mut spec: TaskSpec) -> TaskSpec {
         let TaskPatch {
             name,
             kind,

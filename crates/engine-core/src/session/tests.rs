@@ -68,7 +68,19 @@ fn check_create(session: &Session, case: Create) {
     let before = session.tasks();
     let mut spec = spec(session, case.name, case.kind);
     (case.edit)(&mut spec);
+    // The dry run agrees with the creation under the config's policy.
+    let policy = session.config().task_pre_exist;
+    let dry = session.check_task(&spec).map_err(|e| e.to_string());
     let result = session.create_task(spec, case.on_exists);
+    if case.on_exists.is_none_or(|p| p == policy) {
+        assert_eq!(
+            dry,
+            result.as_ref().map(|_| ()).map_err(|e| e.to_string()),
+            "check_task disagrees on {}",
+            case.name
+        );
+        assert_eq!(session.tasks().len(), session.task_names().len());
+    }
     match (result, case.expect) {
         (Ok(view), Ok(name)) => assert_eq!(view.spec.name, name),
         (Err(e), Err(text)) => {
@@ -383,20 +395,22 @@ fn updates_are_validated_and_renames_move_to_the_end() {
     ];
     let before = session.tasks();
     for (name, patch, text) in errors {
+        let dry = session.check_patch(name, &patch).expect_err("refused");
+        assert!(dry.message().contains(text), "{dry}");
+        assert_eq!(session.tasks(), before, "a dry run changes nothing");
         let e = session.update_task(name, patch).expect_err("refused");
+        assert_eq!(e, dry, "the dry run and the update agree");
         assert!(e.message().contains(text), "{e}");
         assert_eq!(session.tasks(), before);
     }
-    let renamed = session
-        .update_task(
-            "a",
-            patch(|p| {
-                p.name = Some("a2".into());
-                p.start_cond = Some("daily".parse().expect("cond"));
-                p.force_termination = Some(true);
-            }),
-        )
-        .expect("updated");
+    let rename = patch(|p| {
+        p.name = Some("a2".into());
+        p.start_cond = Some("daily".parse().expect("cond"));
+        p.force_termination = Some(true);
+    });
+    session.check_patch("a", &rename).expect("would update");
+    assert_eq!(session.tasks(), before, "a dry run changes nothing");
+    let renamed = session.update_task("a", rename).expect("updated");
     assert_eq!(renamed.spec.start_cond.to_string(), "daily");
     // Not running: nothing to terminate.
     assert!(!renamed.spec.force_termination);
@@ -411,6 +425,9 @@ fn updates_are_validated_and_renames_move_to_the_end() {
     session
         .patch_config(&obj(json!({"task_pre_exist": "ignore"})))
         .expect("config");
+    session
+        .check_patch("b", &patch(|p| p.name = Some("c".into())))
+        .expect("an ignored rename is no error");
     let ignored = session
         .update_task(
             "b",
@@ -463,6 +480,11 @@ fn parameters_and_returns_patches() {
         .expect_err("malformed");
     assert!(e.message().contains("parameter 'd'"), "{e}");
     assert_eq!(session.parameters().len(), 2, "nothing changed");
+    let dry = session.check_parameters(&obj(json!({"d": {"$return": null}})));
+    assert_eq!(dry, Err(e), "the dry run and the patch agree");
+    session
+        .check_parameters(&obj(json!({"e": {"$return": "t", "default": 0}})))
+        .expect("well formed");
 
     let returns = session.patch_returns(obj(json!({"t": [1], "u": 2})), &[]);
     assert_eq!(Value::Object(returns), json!({"t": [1], "u": 2}));
