@@ -1,9 +1,11 @@
 //! The session side of the service: [`SessionDispatch`] answers reads and
 //! prepares and applies changes against an [`engine_core::Session`].
 //!
-//! The session reports "no such task", "name taken" and "invalid value" with
-//! one error kind, so the handlers check existence and names themselves first
-//! (404, 409) and map what the session refuses after that to 400.
+//! Changes are checked with the session's own dry runs
+//! ([`Session::check_task`], [`Session::check_patch`],
+//! [`Session::check_parameters`]), so a change accepted here is one the session
+//! will accept; the session's error kinds give the status (not found 404, name
+//! taken 409, invalid 400).
 
 use chrono_tz::Tz;
 use engine_core::Session;
@@ -66,7 +68,7 @@ impl Dispatch for SessionDispatch {
                 tasks::prepare_patch(session, name, &body)?
             }
             (Resource::Task, Verb::Delete, Some(name)) => tasks::prepare_delete(session, name)?,
-            (Resource::Parameters, Verb::Patch, _) => session::prepare_parameters(&body)?,
+            (Resource::Parameters, Verb::Patch, _) => session::prepare_parameters(session, &body)?,
             (Resource::Returns, Verb::Patch, _) => session::prepare_returns(),
             (Resource::Configs, Verb::Patch, _) => session::prepare_config(&body)?,
             (resource, verb, _) => return Err(unserved(resource, verb)),

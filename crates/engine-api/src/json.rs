@@ -29,7 +29,7 @@ use chrono_tz::Tz;
 use engine_core::Condition;
 use engine_core::log::LogRecord;
 use engine_core::session::{Dependency, TaskPatch, TaskView, parse_execution};
-use engine_core::task::{CommandLine, TaskKind, TaskSpec};
+use engine_core::task::{CommandLine, TaskKind};
 use engine_core::time::{format_duration, parse_duration, to_local};
 use serde_json::{Map, Value, json};
 
@@ -349,32 +349,6 @@ pub(crate) fn patch_from_json(
         patch.kind = Some(kind);
     }
     Ok((patch, runs_changed))
-}
-
-/// `spec` with the set fields of `patch` (as the session applies a patch).
-pub(crate) fn patched(mut spec: TaskSpec, patch: &TaskPatch) -> TaskSpec {
-    let patch = patch.clone();
-    fn set<T>(slot: &mut T, value: Option<T>) {
-        if let Some(value) = value {
-            *slot = value;
-        }
-    }
-    set(&mut spec.name, patch.name);
-    set(&mut spec.kind, patch.kind);
-    set(&mut spec.start_cond, patch.start_cond);
-    set(&mut spec.end_cond, patch.end_cond);
-    set(&mut spec.execution, patch.execution);
-    set(&mut spec.priority, patch.priority);
-    set(&mut spec.disabled, patch.disabled);
-    set(&mut spec.force_run, patch.force_run);
-    set(&mut spec.force_termination, patch.force_termination);
-    set(&mut spec.on_startup, patch.on_startup);
-    set(&mut spec.on_shutdown, patch.on_shutdown);
-    set(&mut spec.permanent_task, patch.permanent_task);
-    set(&mut spec.timeout, patch.timeout);
-    set(&mut spec.parameters, patch.parameters);
-    set(&mut spec.allow_overlap, patch.allow_overlap);
-    spec
 }
 
 fn condition(key: &str, value: &Value) -> Result<Condition, ApiError> {

@@ -4,7 +4,6 @@ use engine_core::Session;
 use engine_core::session::ConfigPatch;
 use serde_json::{Map, Value, json};
 
-use super::tasks::check_parameter;
 use crate::auth::Scope;
 use crate::error::ApiError;
 
@@ -18,11 +17,13 @@ pub(super) fn view(session: &Session) -> Value {
     })
 }
 
-/// Checks a merge into the parameters (pipelined values must be well formed).
-pub(super) fn prepare_parameters(body: &Map<String, Value>) -> Result<Scope, ApiError> {
-    for (key, value) in body {
-        check_parameter(key, value)?;
-    }
+/// Checks a merge into the parameters with [`Session::check_parameters`]
+/// (pipelined values must be well formed).
+pub(super) fn prepare_parameters(
+    session: &Session,
+    body: &Map<String, Value>,
+) -> Result<Scope, ApiError> {
+    session.check_parameters(body)?;
     Ok(Scope::Write)
 }
 

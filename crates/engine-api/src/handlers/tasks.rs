@@ -1,8 +1,6 @@
 //! `/tasks` and `/tasks/{name}`: list, read, create, change and delete tasks.
 
-use chrono::TimeDelta;
 use engine_core::Session;
-use engine_core::session::OnExists;
 use engine_core::task::{TaskKind, TaskSpec};
 use serde_json::{Map, Value};
 
@@ -31,25 +29,22 @@ pub(super) fn get(session: &Session, name: &str) -> Result<Value, ApiError> {
     Ok(json::task_view(&view, zone(session)))
 }
 
-/// Checks a new task: 409 for a taken name (under `task_pre_exist = raise`),
-/// 400 for a bad definition. Creating a command or code task needs
-/// [`Scope::Code`].
+/// Checks a new task with [`Session::check_task`]: 409 for a taken name
+/// (under `task_pre_exist = raise`), 400 for a bad definition. Creating a
+/// command or code task needs [`Scope::Code`].
 pub(super) fn prepare_post(
     session: &Session,
     name: &str,
     body: &Map<String, Value>,
 ) -> Result<Scope, ApiError> {
     let spec = spec_of(session, name, body)?;
-    if session.has_task(name) && session.config().task_pre_exist == OnExists::Raise {
-        return Err(conflict(name));
-    }
-    validate(session, &spec)?;
+    session.check_task(&spec)?;
     Ok(scope_of(&spec.kind))
 }
 
-/// Checks a change: 404 for an unknown task, 409 for a rename to a taken name
-/// (under `raise`), 400 for a bad field. Changing what a command or code task
-/// runs needs [`Scope::Code`].
+/// Checks a change with [`Session::check_patch`]: 404 for an unknown task,
+/// 409 for a rename to a taken name (under `raise`), 400 for a bad field.
+/// Changing what a command or code task runs needs [`Scope::Code`].
 pub(super) fn prepare_patch(
     session: &Session,
     name: &str,
@@ -57,15 +52,9 @@ pub(super) fn prepare_patch(
 ) -> Result<Scope, ApiError> {
     let current = session.task(name).map_err(|_| not_found(name))?.spec;
     let (patch, runs_changed) = json::patch_from_json(&current.kind, body, false)?;
-    if let Some(new_name) = patch.name.as_deref().filter(|n| *n != name) {
-        if session.has_task(new_name) && session.config().task_pre_exist == OnExists::Raise {
-            return Err(conflict(new_name));
-        }
-    }
-    let spec = json::patched(current, &patch);
-    validate(session, &spec)?;
+    session.check_patch(name, &patch)?;
     Ok(if runs_changed {
-        scope_of(&spec.kind)
+        scope_of(patch.kind.as_ref().unwrap_or(&current.kind))
     } else {
         Scope::Write
     })
@@ -86,9 +75,6 @@ pub(super) fn apply_post(
     body: &Map<String, Value>,
 ) -> Result<Value, ApiError> {
     let spec = spec_of(session, name, body)?;
-    if session.has_task(name) && session.config().task_pre_exist == OnExists::Raise {
-        return Err(conflict(name));
-    }
     let view = session.create_task(spec, None)?;
     Ok(json::task_view(&view, zone(session)))
 }
@@ -120,54 +106,7 @@ fn spec_of(session: &Session, name: &str, body: &Map<String, Value>) -> Result<T
     let kind = json::kind_from_json(body)?;
     let spec = session.default_spec(name, kind);
     let (patch, _) = json::patch_from_json(&spec.kind, body, true)?;
-    Ok(json::patched(spec, &patch))
-}
-
-/// Checks a definition the way the session does, without changing anything.
-fn validate(session: &Session, spec: &TaskSpec) -> Result<(), ApiError> {
-    let function = match &spec.kind {
-        TaskKind::Function { func } => Some(session.function(func).ok_or_else(|| {
-            ApiError::new(ErrorKind::BadRequest, format!("unknown function '{func}'"))
-                .with_field("field", "func")
-        })?),
-        _ => None,
-    };
-    spec.validate(function.as_ref())?;
-    if spec.timeout.is_some_and(|t| t <= TimeDelta::zero()) {
-        return Err(
-            ApiError::new(ErrorKind::BadRequest, "task timeout must be more than zero")
-                .with_field("field", "timeout"),
-        );
-    }
-    for (key, value) in &spec.parameters {
-        check_parameter(key, value)?;
-    }
-    Ok(())
-}
-
-/// A parameter `{"$return": "<task>", "default": ...}` must name a task with a
-/// string and have no other key (as the session checks it).
-pub(super) fn check_parameter(key: &str, value: &Value) -> Result<(), ApiError> {
-    let Value::Object(map) = value else {
-        return Ok(());
-    };
-    let Some(task) = map.get(engine_core::session::RETURN_KEY) else {
-        return Ok(());
-    };
-    let problem = if !task.is_string() {
-        Some(format!("'$return' must name a task, got {task}"))
-    } else {
-        map.keys()
-            .find(|k| *k != "$return" && *k != "default")
-            .map(|other| format!("a '$return' value takes only 'default' besides, got '{other}'"))
-    };
-    match problem {
-        Some(problem) => Err(ApiError::new(
-            ErrorKind::BadRequest,
-            format!("parameter '{key}': {problem}"),
-        )),
-        None => Ok(()),
-    }
+    Ok(patch.apply(spec))
 }
 
 /// What creating or changing what a task of `kind` runs needs.
@@ -180,11 +119,4 @@ fn scope_of(kind: &TaskKind) -> Scope {
 
 fn not_found(name: &str) -> ApiError {
     ApiError::new(ErrorKind::NotFound, format!("no task named '{name}'"))
-}
-
-fn conflict(name: &str) -> ApiError {
-    ApiError::new(
-        ErrorKind::Conflict,
-        format!("a task named '{name}' already exists"),
-    )
 }

@@ -138,7 +138,7 @@ async fn tasks_are_created_read_changed_and_deleted() {
             "/tasks/code-task",
             r#"{"code": "x"}"#,
             409,
-            json!({"error": "a task named 'code-task' already exists"}),
+            json!({"error": "task 'code-task' already exists"}),
         ),
         (
             "POST",
@@ -230,7 +230,7 @@ async fn tasks_are_created_read_changed_and_deleted() {
             "/tasks/f",
             r#"{"name": "code-task"}"#,
             409,
-            json!({"error": "a task named 'code-task' already exists"}),
+            json!({"error": "task 'code-task' already exists"}),
         ),
         (
             "PATCH",

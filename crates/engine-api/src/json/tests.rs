@@ -1,6 +1,7 @@
 //! Tests of the wire shapes: time formats, reading task kinds and changes from JSON.
 
 use chrono::{NaiveDate, TimeZone};
+use engine_core::task::TaskSpec;
 use serde_json::json;
 
 use super::*;
@@ -154,7 +155,7 @@ fn patch(body: Value) -> String {
                 parameters: Map::new(),
                 allow_overlap: false,
             };
-            let changed = patched(spec.clone(), &patch);
+            let changed = patch.apply(spec.clone());
             format!(
                 "{} {} {} {:?} {:?} runs_changed={runs_changed}",
                 changed.name,
