@@ -18,7 +18,7 @@ use crate::error::{ApiError, ErrorKind};
 use crate::extract::Query;
 use crate::router::{Resource, Route, Verb};
 use crate::service::{Dispatch, Prepared};
-use crate::store::Change;
+use crate::store::{Change, StoredRequest};
 
 mod logs;
 mod session;
@@ -118,6 +118,19 @@ impl Dispatch for SessionDispatch {
                 (resource, verb, _) => Err(unserved(resource, verb)),
             }
         })
+    }
+
+    fn replayed(&self, stored: &StoredRequest) -> Change {
+        let mut change = stored.change.clone();
+        if let (Resource::Task, Verb::Post | Verb::Patch, Some(target), Value::Object(body)) = (
+            change.resource,
+            change.method,
+            change.target.as_deref(),
+            &mut change.body,
+        ) {
+            tasks::drop_served_requests(&self.session, target, body, stored.at_ms);
+        }
+        change
     }
 }
 

@@ -39,7 +39,7 @@ use crate::handlers::SessionDispatch;
 use crate::openapi;
 use crate::respond::{self, ResponseBody};
 use crate::router::{Resource, Route, Verb, route};
-use crate::store::{Change, MemoryStore, RequestStore};
+use crate::store::{Change, MemoryStore, RequestStore, StoredRequest};
 
 #[cfg(test)]
 pub(crate) mod tests;
@@ -59,6 +59,13 @@ pub(crate) trait Dispatch: Send + Sync + 'static {
 
     /// Applies a change (just recorded, or replayed) and returns the response body.
     fn apply<'a>(&'a self, change: &'a Change) -> BoxFuture<'a, Result<Value, ApiError>>;
+
+    /// The change to apply again at replay for `stored`: the stored change
+    /// without the one-off requests that were already served (see
+    /// [`ApiService::replay`]). The default is the stored change as it is.
+    fn replayed(&self, stored: &StoredRequest) -> Change {
+        stored.change.clone()
+    }
 }
 
 /// A validated change, ready to be recorded and applied.
@@ -99,6 +106,9 @@ pub struct ApiService {
 pub struct ReplaySummary {
     /// Changes applied again.
     pub applied: usize,
+    /// Of the applied changes, those applied without a one-off request they
+    /// carried (`force_run` already served by a run, `force_termination`).
+    pub adjusted: usize,
     /// Changes that no longer applied (logged at `warn`).
     pub skipped: usize,
 }
@@ -181,8 +191,23 @@ impl ApiService {
     }
 
     /// Applies every stored change again, in order; call it once at start-up,
-    /// before the scheduler starts. A change that no longer applies (a 4xx) is
-    /// logged at `warn` and skipped.
+    /// before the scheduler starts. A change that no longer applies (a 4xx: a
+    /// task posted again under `task_pre_exist = raise`, a missing task
+    /// patched or deleted) is logged at `warn` and skipped.
+    ///
+    /// Replay restores state, it does not repeat one-off requests:
+    ///
+    /// - `"force_run": true` in a `POST` or `PATCH` of a task is dropped when
+    ///   the task has started a run since the change was stored (its latest
+    ///   `run` record, under the target name or the new name of a rename, is
+    ///   at or after the change's `at_ms`): that run consumed the request, so
+    ///   the task does not run again after a restart. A task that had not run
+    ///   yet is still forced.
+    /// - `"force_termination": true` is always dropped: it asked to end a run of
+    ///   the earlier process, which ended with it.
+    ///
+    /// `at_ms` is the wall-clock time of recording, so this compares rightly
+    /// when the session's clock is the system clock (as in production).
     ///
     /// # Errors
     ///
@@ -193,8 +218,20 @@ impl ApiService {
         let _one_at_a_time = self.changes.lock().await;
         let mut summary = ReplaySummary::default();
         for request in &requests {
-            match self.dispatch.apply(&request.change).await {
-                Ok(_) => summary.applied += 1,
+            let change = self.dispatch.replayed(request);
+            let adjusted = change != request.change;
+            match self.dispatch.apply(&change).await {
+                Ok(_) => {
+                    summary.applied += 1;
+                    if adjusted {
+                        tracing::debug!(
+                            seq = request.seq,
+                            target = change.target.as_deref().unwrap_or_default(),
+                            "replayed a change without its one-off request, already served"
+                        );
+                        summary.adjusted += 1;
+                    }
+                }
                 Err(error) if error.status().is_client_error() => {
                     tracing::warn!(
                         seq = request.seq,
@@ -211,6 +248,7 @@ impl ApiService {
         }
         tracing::info!(
             applied = summary.applied,
+            adjusted = summary.adjusted,
             skipped = summary.skipped,
             "replayed stored changes"
         );

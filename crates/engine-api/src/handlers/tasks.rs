@@ -1,6 +1,8 @@
 //! `/tasks` and `/tasks/{name}`: list, read, create, change and delete tasks.
 
+use chrono::{DateTime, Utc};
 use engine_core::Session;
+use engine_core::log::Action;
 use engine_core::task::{TaskKind, TaskSpec};
 use serde_json::{Map, Value};
 
@@ -98,6 +100,53 @@ pub(super) async fn apply_delete(session: &Session, name: &str) -> Result<Value,
     }
     let view = session.delete_task(name).await?;
     Ok(json::task_view(&view, zone(session)))
+}
+
+/// Removes from a stored task body (`POST` or `PATCH` of `target`, stored at
+/// `at_ms`) the one-off requests a replay must not repeat: `force_termination`
+/// always (it was about a run of the earlier process), `force_run` when the
+/// task has started a run since (the run consumed it). The run may be logged
+/// under `target` or under the new name the body gives.
+pub(super) fn drop_served_requests(
+    session: &Session,
+    target: &str,
+    body: &mut Map<String, Value>,
+    at_ms: u64,
+) {
+    if body.get("force_termination") == Some(&Value::Bool(true)) {
+        body.remove("force_termination");
+    }
+    if body.get("force_run") != Some(&Value::Bool(true)) {
+        return;
+    }
+    let Some(at) = i64::try_from(at_ms)
+        .ok()
+        .and_then(DateTime::<Utc>::from_timestamp_millis)
+    else {
+        return;
+    };
+    let renamed = body.get("name").and_then(Value::as_str);
+    let ran = std::iter::once(target)
+        .chain(renamed)
+        .filter_map(|name| last_run(session, name))
+        .any(|last| last >= at);
+    if ran {
+        body.remove("force_run");
+    }
+}
+
+/// The latest start of a run of the task `name`: in the session's state (which
+/// a rename carries over) or in the log (runs under this name).
+fn last_run(session: &Session, name: &str) -> Option<DateTime<Utc>> {
+    let in_state = session.task(name).ok().and_then(|view| view.state.last_run);
+    let logged = match session.log().summary(name) {
+        Ok(summary) => summary.last(Action::Run),
+        Err(error) => {
+            tracing::warn!(task = name, %error, "cannot read the log at replay; a stored force_run is kept");
+            None
+        }
+    };
+    in_state.max(logged)
 }
 
 /// The definition a `POST` body describes, named `name` (the path wins over a

@@ -24,7 +24,11 @@ fn at(hour: u32, minute: u32) -> DateTime<Utc> {
 /// A session in UTC with the spec's log: code-task ran 12:00-12:01 and
 /// succeeded, another-task ran 13:00-13:01 and failed.
 fn session() -> Session {
-    let log = Arc::new(MemoryLogStore::default());
+    session_on(Arc::new(MemoryLogStore::default()))
+}
+
+/// [`session`] on `log` (the spec's records are added to it).
+fn session_on(log: Arc<MemoryLogStore>) -> Session {
     let mut records = Vec::new();
     for (task, start, action) in [
         ("code-task", 12, Action::Success),
@@ -42,6 +46,11 @@ fn session() -> Session {
         records.extend([run, end]);
     }
     log.extend(records);
+    session_after(log)
+}
+
+/// A session in UTC on `log` as it is.
+fn session_after(log: Arc<MemoryLogStore>) -> Session {
     let session = Session::new(log, Arc::new(ManualClock::new(at(14, 0))));
     session.register_sync("noop", |_ctx| Ok(Value::Null));
     let utc = serde_json::Map::from_iter([("timezone".to_owned(), json!("UTC"))]);
@@ -574,6 +583,82 @@ async fn a_new_session_replays_the_stored_changes() {
         json!({"name": "renamed", "priority": 5, "start_cond": "daily"})
     );
     assert_eq!(store.replay().await.map(|r| r.len()).ok(), Some(6));
+}
+
+#[tokio::test]
+async fn replay_does_not_repeat_served_one_off_requests() {
+    let log = Arc::new(MemoryLogStore::default());
+    let store: Arc<dyn RequestStore> = Arc::new(MemoryStore::default());
+    let first = ApiService::new(session_on(Arc::clone(&log))).with_store(Arc::clone(&store));
+    for (method, uri, body) in [
+        (
+            "POST",
+            "/tasks/ran",
+            r#"{"func": "noop", "force_run": true}"#,
+        ),
+        ("POST", "/tasks/ran-before", r#"{"func": "noop"}"#),
+        ("PATCH", "/tasks/ran-before", r#"{"force_run": true}"#),
+        ("POST", "/tasks/waiting", r#"{"func": "noop"}"#),
+        (
+            "PATCH",
+            "/tasks/waiting",
+            r#"{"force_run": true, "force_termination": true, "priority": 3}"#,
+        ),
+        ("POST", "/tasks/old-name", r#"{"func": "noop"}"#),
+        (
+            "PATCH",
+            "/tasks/old-name",
+            r#"{"force_run": true, "name": "new-name"}"#,
+        ),
+        ("PATCH", "/tasks/ran", r#"{"disabled": true}"#),
+    ] {
+        assert_eq!(
+            send(&first, method, uri, None, body).await.0,
+            200,
+            "{method} {uri}"
+        );
+    }
+    // What the scheduler did before the crash: `ran` and `new-name` started
+    // after their changes were stored; `ran-before` only has a run from before.
+    let now = Utc::now();
+    log.extend([
+        LogRecord::new("ran", Action::Run, now),
+        LogRecord::new("new-name", Action::Run, now),
+        LogRecord::new("ran-before", Action::Run, at(9, 0)),
+    ]);
+
+    let second = ApiService::new(session_after(Arc::clone(&log))).with_store(Arc::clone(&store));
+    let summary = second.replay().await.expect("replayed");
+    assert_eq!(
+        (summary.applied, summary.adjusted, summary.skipped),
+        (8, 3, 0),
+        "{summary:?}"
+    );
+    let (_, tasks) = send(&second, "GET", "/tasks", None, "").await;
+    assert_eq!(
+        pick(
+            &tasks,
+            &[
+                "name",
+                "force_run",
+                "force_termination",
+                "priority",
+                "disabled"
+            ]
+        ),
+        json!([
+            {"name": "ran", "force_run": false, "force_termination": false, "priority": 0, "disabled": true},
+            {"name": "ran-before", "force_run": true, "force_termination": false, "priority": 0, "disabled": false},
+            {"name": "waiting", "force_run": true, "force_termination": false, "priority": 3, "disabled": false},
+            {"name": "new-name", "force_run": false, "force_termination": false, "priority": 0, "disabled": false},
+        ])
+    );
+    // The store keeps the changes as accepted; only their replay is adjusted.
+    let stored = store.replay().await.expect("stored");
+    assert_eq!(
+        stored.first().map(|r| r.change.body["force_run"].clone()),
+        Some(json!(true))
+    );
 }
 
 #[tokio::test]

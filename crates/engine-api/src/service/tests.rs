@@ -609,6 +609,7 @@ async fn replay_applies_stored_changes_in_order_and_skips_stale_ones() {
         second.replay().await.ok(),
         Some(ReplaySummary {
             applied: 5,
+            adjusted: 0,
             skipped: 0
         })
     );
@@ -628,6 +629,7 @@ async fn replay_applies_stored_changes_in_order_and_skips_stale_ones() {
         second.replay().await.ok(),
         Some(ReplaySummary {
             applied: 4,
+            adjusted: 0,
             skipped: 1
         })
     );
