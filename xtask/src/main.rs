@@ -1,7 +1,8 @@
-//! cargo xtask: project automation (`ci`, `tidy`, `bench`). Run `cargo xtask help`.
+//! cargo xtask: project automation (`ci`, `tidy`, `bench`, `fuzz`). Run `cargo xtask help`.
 
 mod bench;
 mod ci;
+mod fuzz;
 mod tidy;
 
 use std::process::ExitCode;
@@ -13,6 +14,10 @@ Commands:
   ci             everything CI runs: fmt, clippy, tests, feature builds, docs, deny, tidy
   tidy           layering check (crates only depend downwards) and file-doc check
   bench [NAME]   run the benchmarks (all, or one of: query, condition) in release mode
+  fuzz [--seconds N] [TARGET...]
+                 coverage-guided fuzzing (cargo-fuzz) of the condition, time and query
+                 parsers, N seconds per target (default 10); an `http` target arrives
+                 with the API; `fuzz --help` for more
   help           this text
 ";
 
@@ -22,6 +27,11 @@ fn main() -> ExitCode {
         Some("ci") => ci::run(),
         Some("tidy") => tidy::run(),
         Some("bench") => bench::run(&args[1..]),
+        Some("fuzz") if args[1..].iter().any(|a| a == "--help" || a == "-h") => {
+            print!("{}", fuzz::USAGE);
+            Ok(())
+        }
+        Some("fuzz") => fuzz::run(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print!("{HELP}");
             Ok(())
