@@ -1,9 +1,10 @@
 //! The `engine` command line: argument grammar ([`args`]), reading user input
-//! ([`input`]) and the `cond` subcommands ([`cond`]).
+//! ([`input`]), the `cond` subcommands ([`cond`]) and `run` ([`run`], with its
+//! config file in [`config`]).
 //!
-//! Exit codes: 0 success, 1 an evaluation error, 2 bad input (an invalid
-//! condition, a bad option value, a malformed logs file; clap's own usage errors
-//! also exit 2).
+//! Exit codes: 0 success, 1 an evaluation error or a failure while running, 2
+//! bad input (an invalid condition or config file, a bad option value, a
+//! malformed logs file; clap's own usage errors also exit 2).
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -12,7 +13,9 @@ use clap::Parser;
 
 mod args;
 mod cond;
+mod config;
 mod input;
+mod run;
 
 use args::{Cli, Command};
 
@@ -22,8 +25,13 @@ pub(crate) enum Failure {
     /// Bad input from the user (exit code 2); the message is complete, and may
     /// span several lines (a condition error with its caret line).
     Input(String),
+    /// Several input errors (exit code 2), each shown on its own, in order (the
+    /// errors of a config file).
+    Inputs(Vec<String>),
     /// The condition could not be evaluated (exit code 1).
     Evaluation(String),
+    /// `engine run` failed while starting or running (exit code 1).
+    Runtime(String),
     /// Writing the output failed.
     Output(io::Error),
 }
@@ -32,8 +40,8 @@ impl Failure {
     /// The exit code of this failure.
     fn exit_code(&self) -> u8 {
         match self {
-            Failure::Input(_) => 2,
-            Failure::Evaluation(_) | Failure::Output(_) => 1,
+            Failure::Input(_) | Failure::Inputs(_) => 2,
+            Failure::Evaluation(_) | Failure::Runtime(_) | Failure::Output(_) => 1,
         }
     }
 }
@@ -57,9 +65,9 @@ pub(crate) fn main() -> ExitCode {
     // Help, version and usage errors print and exit here (usage errors with 2).
     let cli = Cli::parse();
     let stdout = io::stdout();
-    let stderr = io::stderr();
     let mut out = stdout.lock();
-    let mut err = stderr.lock();
+    // Not locked for the whole run: `engine run` logs to stderr from many threads.
+    let mut err = io::stderr();
     let result = {
         let mut streams = Streams {
             out: &mut out,
@@ -73,12 +81,18 @@ pub(crate) fn main() -> ExitCode {
         // A closed pipe (`engine cond next ... | head -1`) is not an error.
         Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(failure) => {
-            let message = match &failure {
-                Failure::Input(m) | Failure::Evaluation(m) => m.clone(),
-                Failure::Output(e) => format!("cannot write the output: {e}"),
+            let messages = match &failure {
+                Failure::Input(m) | Failure::Evaluation(m) | Failure::Runtime(m) => vec![m.clone()],
+                Failure::Inputs(list) => list.clone(),
+                Failure::Output(e) => vec![format!("cannot write the output: {e}")],
             };
-            // Nothing more can be done if stderr is gone too.
-            let _ = writeln!(err, "error: {message}");
+            for message in &messages {
+                // Nothing more can be done if stderr is gone too.
+                let _ = writeln!(err, "error: {message}");
+            }
+            if messages.len() > 1 {
+                let _ = writeln!(err, "{} errors", messages.len());
+            }
             ExitCode::from(failure.exit_code())
         }
     }
@@ -87,6 +101,7 @@ pub(crate) fn main() -> ExitCode {
 /// Dispatches one parsed command line.
 fn run(cli: Cli, streams: &mut Streams<'_>) -> Result<(), Failure> {
     match cli.command {
+        Command::Run(args) => run::run(args, streams),
         Command::Cond(cond) => cond::run(cond, streams),
     }
 }

@@ -36,7 +36,8 @@ const TZ_HELP: &str = "The IANA time zone (e.g. `UTC`, `Europe/Berlin`) in which
     version,
     about = "A scheduler whose tasks start when readable conditions hold.",
     long_about = "A scheduler whose tasks start when readable conditions hold.\n\n\
-        `engine cond ...` checks, evaluates and schedules condition text such as \
+        `engine run [CONFIG]` runs a session: the scheduler, its HTTP API and its durable \
+        state. `engine cond ...` checks, evaluates and schedules condition text such as \
         \"daily between 08:00 and 10:00 & after task 'extract'\" without running \
         anything.",
     after_help = EXIT_CODES,
@@ -53,6 +54,8 @@ pub(crate) struct Cli {
 /// The top-level subcommands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
+    /// Run a session: the scheduler, the HTTP API and durable state.
+    Run(RunArgs),
     /// Parse, evaluate or schedule a condition, without running anything.
     Cond(CondArgs),
 }
@@ -198,4 +201,88 @@ pub(crate) struct WorldArgs {
     /// The IANA time zone of all times. Default: the machine's (TZ, /etc/localtime).
     #[arg(long, value_name = "ZONE", long_help = TZ_HELP)]
     pub(crate) tz: Option<String>,
+}
+
+/// Exit codes of `engine run`.
+const RUN_EXIT_CODES: &str = "\
+Exit codes:
+  0  stopped by Ctrl-C or SIGTERM after a graceful shutdown, or --check passed
+  1  a failure while running: the address cannot be bound, the state directory
+     cannot be opened, the scheduler stopped with an error
+  2  bad input: an invalid config file (every error is shown as FILE:LINE:COLUMN,
+     a bad condition with a caret under the offending part) or a bad option";
+
+/// The config file format, in short.
+const RUN_CONFIG_HELP: &str = "\
+The config file (TOML, every section optional, unknown keys are errors):
+  [session]     timezone = \"Europe/Berlin\", task_priority, task_execution,
+                task_pre_exist, use_instance_naming, silence_task_prerun,
+                silence_cond_check, cycle_sleep, max_concurrent_runs, timeout,
+                shutdown_grace, force_status_from_logs, debug
+  [api]         host, port, body_limit, header_timeout, max_connections,
+                shutdown_grace, allow_unauthenticated_remote
+  [[api.tokens]]  scopes = [\"read\", \"write\", \"code\", \"admin\"], and
+                env = \"VAR\" or file = \"path\" holding the bearer token
+  [[api.users]]   user = \"name\", scopes = [...], and password_env = \"VAR\" or
+                password_file = \"path\" (HTTP Basic)
+  [state]       dir = \"path\" (or \"memory\")
+  [parameters]  session parameters: name = value
+  [[tasks]]     name, command = \"shell line\" | [\"program\", \"arg\"], or code + lang,
+                or func; cwd, env, start_cond, end_cond, execution, priority,
+                disabled, on_startup, on_shutdown, permanent_task, timeout,
+                parameters, allow_overlap
+Durations are text (\"30 minutes\") or seconds. Relative paths are relative to the
+config file's directory. Secrets are never written inline: `token = \"...\"` and
+`password = \"...\"` are refused. See README.md for a complete example.";
+
+/// `engine run`.
+#[derive(Debug, Args)]
+#[command(
+    about = "Run a session: the scheduler, the HTTP API and durable state.",
+    long_about = "Run a session: the tasks of CONFIG (none without it), the scheduler that \
+        starts them when their conditions hold, and the HTTP API (default \
+        http://127.0.0.1:5000) to list, create, change, run and delete tasks while it runs.\n\n\
+        State lives in SQLite files under --state (default ./.engine): the task log \
+        (log.sqlite) and every accepted API change (requests.sqlite), so a restart keeps \
+        logs, status and changes made over HTTP. Start-up order: config, session, config \
+        tasks, replay of the stored API changes, scheduler, API. When ready it prints one \
+        line to stdout: `engine: API on http://HOST:PORT, state in DIR (sqlite)`. \
+        Ctrl-C or SIGTERM shuts down gracefully: the API drains, the scheduler runs the \
+        on_shutdown tasks and terminates what still runs after its grace; a second signal \
+        exits at once.\n\n\
+        Listening on an address other than a loopback one without any [[api.tokens]] or \
+        [[api.users]] is refused unless the config says allow_unauthenticated_remote = true: \
+        the API can create tasks that run commands.",
+    after_help = format!("{RUN_CONFIG_HELP}\n\n{RUN_EXIT_CODES}")
+)]
+pub(crate) struct RunArgs {
+    /// The config file (TOML). Without it: an empty session with the API, ready for
+    /// tasks posted over HTTP.
+    #[arg(value_name = "CONFIG")]
+    pub(crate) config: Option<PathBuf>,
+
+    /// The address to listen on (overrides `[api] host`). Default: 127.0.0.1.
+    #[arg(long, value_name = "HOST")]
+    pub(crate) host: Option<String>,
+
+    /// The port to listen on (overrides `[api] port`); 0 picks a free one, shown in
+    /// the ready line. Default: 5000.
+    #[arg(long, value_name = "PORT")]
+    pub(crate) port: Option<u16>,
+
+    /// Where state is kept (overrides `[state] dir`): a directory, created if
+    /// missing, or `memory` to keep nothing (write `./memory` for a directory of
+    /// that name). Default: ./.engine.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) state: Option<String>,
+
+    /// Validate CONFIG (every section, every task, built in a throwaway in-memory
+    /// session) and exit: 0 with `ok: N tasks`, or 2 with every error found.
+    #[arg(long)]
+    pub(crate) check: bool,
+
+    /// More log output on stderr: -v debug, -vv trace (for the engine's own
+    /// crates). `RUST_LOG` wins when set. Default: info.
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub(crate) verbose: u8,
 }
