@@ -15,6 +15,9 @@ use super::{RunConfig, StateChoice, apply, is_loopback, line_column, parse, rend
 /// The file name errors are rendered with.
 const FILE: &str = "t.toml";
 
+/// The problems a case expects: `(line, column, part of the message)`.
+type Expected = &'static [(usize, usize, &'static str)];
+
 /// The environment the tests see.
 fn env(name: &str) -> Option<String> {
     match name {
@@ -65,7 +68,7 @@ fn check(source: &str, expected: &[(usize, usize, &str)]) {
 
 #[test]
 fn problems_are_found_with_their_positions() {
-    let cases: &[(&str, &[(usize, usize, &str)])] = &[
+    let cases: &[(&str, Expected)] = &[
         // TOML syntax.
         ("[session\n", &[(1, 9, "bad TOML")]),
         ("x = \n", &[(1, 5, "bad TOML")]),
