@@ -1,11 +1,15 @@
 //! Test harness shared by the end-to-end tests: building and running the `engine`
-//! binary, loading the spec's test vectors, and running many cases on a few
+//! binary (once, or as a server killed when the test drops it), a small HTTP
+//! client, loading the spec's test vectors, and running many cases on a few
 //! threads.
 
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::Command;
-use std::sync::OnceLock;
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -66,6 +70,67 @@ pub fn run_engine<S: AsRef<str>>(args: &[S], env: &[(&str, &str)]) -> Outcome {
     }
 }
 
+/// Runs the `engine` binary like [`run_engine`], but kills it when it has not
+/// exited within `timeout` (a command that should refuse to start must not hang
+/// the test when it starts after all). `code` is `None` when it was killed.
+pub fn run_engine_within<S: AsRef<str>>(
+    args: &[S],
+    env: &[(&str, &str)],
+    timeout: Duration,
+) -> Outcome {
+    let mut command = Command::new(engine_binary());
+    command
+        .args(args.iter().map(AsRef::as_ref))
+        .env("TZ", "UTC")
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().expect("start the engine binary");
+    let read = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut text = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut text);
+            }
+            String::from_utf8_lossy(&text).into_owned()
+        })
+    };
+    let stdout = read(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = read(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let deadline = Instant::now() + timeout;
+    let code = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status.code(),
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+        }
+    };
+    Outcome {
+        code,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    }
+}
+
 /// The spec's test vectors of `kind` (`cond_parse`, `cond_eval` ...), from
 /// `testdata/vectors.json` at the workspace root.
 pub fn vectors(kind: &str) -> Vec<Value> {
@@ -104,4 +169,208 @@ pub fn par_map<T: Sync, R: Send>(
     });
     results.sort_by_key(|(i, _)| *i);
     results.into_iter().map(|(_, r)| r).collect()
+}
+
+/// How long a server may take to print its ready line.
+pub const READY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A running `engine run`, killed (SIGKILL) and reaped when dropped, so a failed
+/// test never leaves a server behind.
+#[derive(Debug)]
+pub struct Server {
+    child: Option<Child>,
+    /// The port from the ready line.
+    pub port: u16,
+    /// The ready line.
+    pub ready: String,
+    stdout: mpsc::Receiver<String>,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Server {
+    /// Starts `engine run` with `args` (TZ=UTC) and waits for its ready line
+    /// (`engine: API on http://HOST:PORT, ...`).
+    ///
+    /// # Panics
+    ///
+    /// The binary cannot start, or exits or stays silent for [`READY_TIMEOUT`]
+    /// before its ready line (the panic shows its stderr).
+    pub fn start<S: AsRef<str>>(args: &[S], env: &[(&str, &str)]) -> Server {
+        let mut command = Command::new(engine_binary());
+        command
+            .arg("run")
+            .args(args.iter().map(AsRef::as_ref))
+            .env("TZ", "UTC")
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().expect("start the engine binary");
+        let (lines, stdout) = mpsc::channel();
+        if let Some(out) = child.stdout.take() {
+            std::thread::spawn(move || {
+                for line in BufReader::new(out).lines().map_while(Result::ok) {
+                    if lines.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        let stderr = Arc::new(Mutex::new(String::new()));
+        if let Some(mut err) = child.stderr.take() {
+            let sink = Arc::clone(&stderr);
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = err.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    if let Ok(mut text) = sink.lock() {
+                        text.push_str(&String::from_utf8_lossy(&buf[..n]));
+                    }
+                }
+            });
+        }
+        let mut server = Server {
+            child: Some(child),
+            port: 0,
+            ready: String::new(),
+            stdout,
+            stderr,
+        };
+        let ready = match server.stdout.recv_timeout(READY_TIMEOUT) {
+            Ok(line) => line,
+            Err(_) => panic!(
+                "no ready line within {READY_TIMEOUT:?}; stderr:\n{}",
+                server.stderr()
+            ),
+        };
+        server.port = ready_port(&ready)
+            .unwrap_or_else(|| panic!("not a ready line: {ready:?}; stderr:\n{}", server.stderr()));
+        server.ready = ready;
+        server
+    }
+
+    /// What the server wrote to stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
+    }
+
+    /// `method path` with a JSON `body` on this server (see [`http`]).
+    pub fn http(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+        http(self.port, method, path, body)
+    }
+
+    /// Sends SIGKILL and reaps the process.
+    pub fn kill(mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Sends `signal` (`TERM`, `INT`) with `kill(1)` and waits up to `timeout` for
+    /// the process to exit; `None` if it did not (it is killed on drop).
+    pub fn signal_and_wait(&mut self, signal: &str, timeout: Duration) -> Option<ExitStatus> {
+        let pid = self.pid().to_string();
+        let sent = Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .expect("run kill(1)");
+        assert!(sent.success(), "kill -{signal} {pid} failed");
+        let deadline = Instant::now() + timeout;
+        let child = self.child.as_mut()?;
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                self.child = None;
+                return Some(status);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The lines printed to stdout after the ready line, so far.
+    pub fn more_stdout(&self) -> Vec<String> {
+        self.stdout.try_iter().collect()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The port of a ready line `engine: API on http://HOST:PORT, state in ...`.
+pub fn ready_port(line: &str) -> Option<u16> {
+    let rest = line.strip_prefix("engine: API on http://")?;
+    let (address, _) = rest.split_once(',')?;
+    address.rsplit_once(':')?.1.parse().ok()
+}
+
+/// One HTTP/1.1 request to 127.0.0.1:`port` with `Connection: close`: the status
+/// and the body parsed as JSON (`Value::Null` for an empty body, the text as a
+/// JSON string when it is not JSON). Waits at most 30 seconds.
+///
+/// # Panics
+///
+/// The connection fails or the answer is not HTTP.
+pub fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+    let body = body.map(Value::to_string).unwrap_or_default();
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to the engine");
+    let timeout = Some(Duration::from_secs(30));
+    stream.set_read_timeout(timeout).expect("read timeout");
+    stream.set_write_timeout(timeout).expect("write timeout");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream
+        .write_all(request.as_bytes())
+        .expect("send the request");
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).expect("read the response");
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let (head, text) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP response: {answer:?}"));
+    let value = if text.trim().is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned()))
+    };
+    (status, value)
+}
+
+/// Calls `probe` until it returns `Some`, for at most `timeout`; `None` when it
+/// never did.
+pub fn poll<T>(timeout: Duration, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(found) = probe() {
+            return Some(found);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
