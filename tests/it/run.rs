@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use engine_tests::{Server, poll, run_engine_within};
+use engine_tests::{Server, example_binary, poll, run_engine_within, run_within};
 use serde_json::{Value, json};
 
 /// How long a test waits for a run it caused.
@@ -537,4 +537,29 @@ fn help_and_version() {
     }
     let out = run_engine_within(&["run", "--bogus"], &[], EXIT_TIMEOUT);
     assert_eq!(out.code, Some(2), "{}", out.stderr);
+}
+
+#[test]
+fn the_serving_examples_stop_by_themselves_with_once() {
+    let cases = [
+        ("embed", "load returned {\"loaded\":5}"),
+        (
+            "custom_auth",
+            "PATCH /parameters with key Some(\"let-me-in\") -> 200",
+        ),
+        (
+            "custom_store",
+            "rebuilt: 5 changes applied, tasks [\"report (priority 3)\"]",
+        ),
+    ];
+    for (name, expected) in cases {
+        let out = run_within(
+            Command::new(example_binary(name)),
+            &["--once"],
+            &[],
+            EXIT_TIMEOUT,
+        );
+        assert_eq!(out.code, Some(0), "{name}: {}{}", out.stdout, out.stderr);
+        assert!(out.stdout.contains(expected), "{name}:\n{}", out.stdout);
+    }
 }

@@ -40,6 +40,26 @@ pub fn engine_binary() -> PathBuf {
         .clone()
 }
 
+/// The path of the example `name` of the `engine-examples` package, with every
+/// example built once per test run (same cargo and profile as the tests).
+pub fn example_binary(name: &str) -> PathBuf {
+    static EXAMPLES: OnceLock<PathBuf> = OnceLock::new();
+    let dir = EXAMPLES.get_or_init(|| {
+        let engine = engine_binary();
+        let profile_dir = engine.parent().expect("target profile directory");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let mut build = Command::new(cargo);
+        build.args(["build", "-p", "engine-examples", "--examples"]);
+        if profile_dir.file_name().is_some_and(|n| n == "release") {
+            build.arg("--release");
+        }
+        let status = build.status().expect("run cargo build for the examples");
+        assert!(status.success(), "building the examples failed");
+        profile_dir.join("examples")
+    });
+    dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+}
+
 /// What one run of the `engine` binary did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
@@ -78,7 +98,16 @@ pub fn run_engine_within<S: AsRef<str>>(
     env: &[(&str, &str)],
     timeout: Duration,
 ) -> Outcome {
-    let mut command = Command::new(engine_binary());
+    run_within(Command::new(engine_binary()), args, env, timeout)
+}
+
+/// Runs `program` with `args` like [`run_engine_within`].
+pub fn run_within<S: AsRef<str>>(
+    mut command: Command,
+    args: &[S],
+    env: &[(&str, &str)],
+    timeout: Duration,
+) -> Outcome {
     command
         .args(args.iter().map(AsRef::as_ref))
         .env("TZ", "UTC")
