@@ -501,6 +501,37 @@ fn a_non_loopback_host_without_auth_is_refused_before_anything_starts() {
 }
 
 #[test]
+fn a_port_in_use_fails_before_the_state_is_touched() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a port");
+    let port = taken
+        .local_addr()
+        .expect("local address")
+        .port()
+        .to_string();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = dir.path().join("state");
+    let out = run_engine_within(
+        &[
+            "run",
+            "--port",
+            &port,
+            "--state",
+            state.to_str().expect("utf-8 path"),
+        ],
+        &[],
+        EXIT_TIMEOUT,
+    );
+    assert_eq!(out.code, Some(1), "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr
+            .contains(&format!("error: cannot listen on 127.0.0.1:{port}: ")),
+        "{}",
+        out.stderr
+    );
+    assert!(!state.exists(), "the state directory was created");
+}
+
+#[test]
 fn help_and_version() {
     let cases: &[(&[&str], &[&str])] = &[
         (&["--help"], &["run", "cond", "--version"]),

@@ -81,7 +81,7 @@
 //!
 //! - `api`: the runtime HTTP API, as [`api`] (hyper 1.x, Red Engine compatible
 //!   routes and JSON, pluggable `Authenticator` and `RequestStore`).
-//! - `sqlite`: the durable task log [`log::SqliteLogStore`].
+//! - `sqlite`: the durable task log `log::SqliteLogStore`.
 //! - `cli`: the `engine` binary (`engine run`, `engine cond`); implies `api`
 //!   and `sqlite`.
 //!

@@ -124,6 +124,18 @@ async fn serve_session(plan: Plan<'_>) -> Result<(), Failure> {
         file_problems,
         out,
     } = plan;
+    // The address first: a port in use fails before any state is touched.
+    let bind = if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
+    let listener = TcpListener::bind(&bind)
+        .await
+        .map_err(|e| Failure::Runtime(format!("cannot listen on {bind}: {e}")))?;
+    let local: SocketAddr = listener
+        .local_addr()
+        .map_err(|e| Failure::Runtime(format!("cannot read the listening address: {e}")))?;
     let opened = open_state(&state)?;
     let session = Session::with_config(opened.log, Arc::new(SystemClock), session_config);
     let problems = config::apply(&config, &session);
@@ -154,21 +166,6 @@ async fn serve_session(plan: Plan<'_>) -> Result<(), Failure> {
         );
     }
 
-    let address = format!(
-        "{}:{port}",
-        host.trim_start_matches('[').trim_end_matches(']')
-    );
-    let bind = if host.contains(':') && !host.starts_with('[') {
-        format!("[{host}]:{port}")
-    } else {
-        format!("{host}:{port}")
-    };
-    let listener = TcpListener::bind(&bind)
-        .await
-        .map_err(|e| Failure::Runtime(format!("cannot listen on {address}: {e}")))?;
-    let local: SocketAddr = listener
-        .local_addr()
-        .map_err(|e| Failure::Runtime(format!("cannot read the listening address: {e}")))?;
     let mut signals =
         Signals::new().map_err(|e| Failure::Runtime(format!("cannot listen for signals: {e}")))?;
 
@@ -186,12 +183,16 @@ async fn serve_session(plan: Plan<'_>) -> Result<(), Failure> {
         result
     });
 
-    writeln!(
+    // A closed stdout (a daemon, `| head -1` gone) must not stop the engine.
+    let ready = writeln!(
         out,
         "engine: API on http://{local}, state in {} ({})",
         opened.shown, opened.kind
-    )?;
-    out.flush()?;
+    )
+    .and_then(|()| out.flush());
+    if let Err(error) = ready {
+        tracing::warn!(%error, "cannot print the ready line");
+    }
     tracing::info!(address = %local, state = %opened.shown, "engine ready");
 
     let shutdown = async move {
