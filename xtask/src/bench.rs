@@ -4,8 +4,11 @@
 use crate::{cargo, run_command};
 
 /// Name -> (package, bench target).
-const BENCHES: &[(&str, &str, &str)] =
-    &[("query", "engine-query", "filter"), ("condition", "engine-core", "condition")];
+const BENCHES: &[(&str, &str, &str)] = &[
+    ("query", "engine-query", "filter"),
+    ("condition", "engine-core", "condition"),
+    ("api", "engine-api", "http"),
+];
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let selected: Vec<_> = match args.first() {

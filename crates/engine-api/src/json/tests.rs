@@ -42,6 +42,20 @@ fn times_show_a_fraction_only_when_there_is_one() {
         summer.map(|t| time(t, Tz::Europe__Helsinki)).as_deref(),
         Some("2021-07-01 15:00:00")
     );
+    // Years outside 0..=9999 carry a sign, as chrono's `%Y` writes them.
+    for (year, expected) in [
+        (10_000, "+10000-01-01 00:00:00"),
+        (-1, "-0001-01-01 00:00:00"),
+        (0, "0000-01-01 00:00:00"),
+        (9999, "9999-01-01 00:00:00"),
+    ] {
+        let instant = NaiveDate::from_ymd_opt(year, 1, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|n| n.and_utc());
+        let chrono = instant.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string());
+        assert_eq!(chrono.as_deref(), Some(expected), "chrono's own text");
+        assert_eq!(instant.map(|t| time(t, Tz::UTC)).as_deref(), Some(expected));
+    }
 }
 
 /// Reads a kind from `body` and shows it as the task view shows it, or the error.
