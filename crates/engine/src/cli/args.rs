@@ -14,6 +14,15 @@ Exit codes:
   2  bad input: an invalid condition (shown with a caret under the offending
      part), a bad option value, or an unreadable or malformed logs file";
 
+/// Exit codes of every command, in short (the top-level help).
+const ALL_EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  `cond`: the condition could not be evaluated; `run`: a failure while
+     starting or running (address in use, unreadable state, scheduler error)
+  2  bad input: an invalid condition or config file (with its place and a
+     caret), a bad option value, an unreadable or malformed logs file";
+
 /// Time formats accepted by `--now`, `--from` and `--started`.
 const TIME_FORMATS: &str = "\
 Times are local wall-clock times in the --tz zone, written
@@ -40,7 +49,7 @@ const TZ_HELP: &str = "The IANA time zone (e.g. `UTC`, `Europe/Berlin`) in which
         state. `engine cond ...` checks, evaluates and schedules condition text such as \
         \"daily between 08:00 and 10:00 & after task 'extract'\" without running \
         anything.",
-    after_help = EXIT_CODES,
+    after_help = ALL_EXIT_CODES,
     propagate_version = true,
     subcommand_required = true,
     arg_required_else_help = true
@@ -228,9 +237,10 @@ The config file (TOML, every section optional, unknown keys are errors):
   [state]       dir = \"path\" (or \"memory\")
   [parameters]  session parameters: name = value
   [[tasks]]     name, command = \"shell line\" | [\"program\", \"arg\"], or code + lang,
-                or func; cwd, env, start_cond, end_cond, execution, priority,
-                disabled, on_startup, on_shutdown, permanent_task, timeout,
-                parameters, allow_overlap
+                or func (a function registered by a program that embeds the
+                engine: the binary registers none); cwd, env, start_cond,
+                end_cond, execution, priority, disabled, on_startup,
+                on_shutdown, permanent_task, timeout, parameters, allow_overlap
 Durations are text (\"30 minutes\") or seconds. Relative paths are relative to the
 config file's directory. Secrets are never written inline: `token = \"...\"` and
 `password = \"...\"` are refused. See README.md for a complete example.";
