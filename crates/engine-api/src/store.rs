@@ -15,7 +15,9 @@
 //! At start-up, before the scheduler starts, [`RequestStore::replay`] gives the
 //! stored changes in order and the service applies each again. A change that no
 //! longer applies (a task posted twice, a deleted task patched) is logged and
-//! skipped, so replaying twice changes nothing the first replay did not.
+//! skipped. Replay is meant for a fresh session: replaying onto a session that
+//! already holds the changes is not a no-op when a task was renamed (its `POST`
+//! creates the old name again, and the rename is then refused).
 //!
 //! A change that was recorded but then failed to apply (the session changed
 //! between validation and application) stays in the store; at replay it fails
@@ -83,7 +85,8 @@ pub struct StoredRequest {
 /// [`ApiService::replay`](crate::ApiService::replay), before the scheduler
 /// starts; each change is applied again in order, and one that no longer
 /// applies (a 4xx: a task posted twice, a deleted task patched) is logged and
-/// skipped, so replaying changes nothing a first replay did not.
+/// skipped. Replay onto a fresh session only: replaying onto one that already
+/// holds the changes brings back the old name of a renamed task.
 ///
 /// ```
 /// use engine_api::{ApiError, BoxFuture, Change, RequestStore, StoredRequest};

@@ -583,6 +583,20 @@ async fn a_new_session_replays_the_stored_changes() {
         json!({"name": "renamed", "priority": 5, "start_cond": "daily"})
     );
     assert_eq!(store.replay().await.map(|r| r.len()).ok(), Some(6));
+
+    // Replay is meant for a fresh session. Onto the same session again, the
+    // stale changes are skipped (the rename onto the taken 'renamed' is a 409),
+    // but posting 'a' creates the old name again: the documented limit.
+    let again = second.replay().await.expect("replayed again");
+    assert_eq!(
+        (again.applied, again.adjusted, again.skipped),
+        (5, 0, 1),
+        "{again:?}"
+    );
+    let (_, after_again) = send(&second, "GET", "/session", None, "").await;
+    assert_eq!(after_again["tasks"], json!(["renamed", "a"]));
+    assert_eq!(after_again["parameters"], before["parameters"]);
+    assert_eq!(after_again["config"], before["config"]);
 }
 
 #[tokio::test]
