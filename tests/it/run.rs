@@ -532,6 +532,25 @@ fn a_port_in_use_fails_before_the_state_is_touched() {
 }
 
 #[test]
+fn a_second_engine_on_the_same_state_is_refused_until_the_first_is_gone() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = dir.path().join("state");
+    let state = state.to_str().expect("utf-8 path");
+    let first = Server::start(&["--port", "0", "--state", state], &[]);
+    let second = run_engine_within(&["run", "--port", "0", "--state", state], &[], EXIT_TIMEOUT);
+    assert_eq!(second.code, Some(1), "{}{}", second.stdout, second.stderr);
+    assert!(
+        second.stderr.contains("is in use by another engine"),
+        "{}",
+        second.stderr
+    );
+    // The lock dies with its holder, also on kill -9.
+    first.kill();
+    let third = Server::start(&["--port", "0", "--state", state], &[]);
+    assert!(third.ready.contains("(sqlite)"), "{}", third.ready);
+}
+
+#[test]
 fn help_and_version() {
     let cases: &[(&[&str], &[&str])] = &[
         (&["--help"], &["run", "cond", "--version"]),

@@ -40,6 +40,9 @@ const LOG_FILE: &str = "log.sqlite";
 /// The API request store's file in the state directory.
 const REQUESTS_FILE: &str = "requests.sqlite";
 
+/// The lock file that keeps a second engine off the same state directory.
+const LOCK_FILE: &str = "lock";
+
 /// Runs `engine run`.
 pub(crate) fn run(args: RunArgs, streams: &mut Streams<'_>) -> Result<(), Failure> {
     let env = |name: &str| std::env::var(name).ok();
@@ -282,6 +285,8 @@ fn serve_config(config: &RunConfig) -> ServeConfig {
 
 /// The opened state: the task log, the request store, and how to name them.
 struct Opened {
+    /// Held for the life of the process: one engine per state directory.
+    _lock: Option<std::fs::File>,
     log: Arc<dyn LogStore>,
     requests: Arc<dyn RequestStore>,
     shown: String,
@@ -292,6 +297,7 @@ struct Opened {
 fn open_state(state: &StateChoice) -> Result<Opened, Failure> {
     match state {
         StateChoice::Memory => Ok(Opened {
+            _lock: None,
             log: Arc::new(MemoryLogStore::default()),
             requests: Arc::new(MemoryStore::default()),
             shown: MEMORY.to_owned(),
@@ -302,17 +308,46 @@ fn open_state(state: &StateChoice) -> Result<Opened, Failure> {
             std::fs::create_dir_all(dir).map_err(|e| {
                 Failure::Runtime(format!("cannot create the state directory {shown}: {e}"))
             })?;
+            let lock = lock_state_dir(dir)?;
             let log = SqliteLogStore::open(dir.join(LOG_FILE))
                 .map_err(|e| Failure::Runtime(format!("cannot open the task log: {e}")))?;
             let requests = SqliteRequestStore::open(dir.join(REQUESTS_FILE))
                 .map_err(|e| Failure::Runtime(format!("cannot open the API request store: {e}")))?;
             Ok(Opened {
+                _lock: Some(lock),
                 log: Arc::new(log),
                 requests: Arc::new(requests),
                 shown,
                 kind: "sqlite",
             })
         }
+    }
+}
+
+/// Takes the state directory's exclusive lock (`DIR/lock`), so two engines
+/// never run the same tasks from one state. The operating system releases it
+/// when the process ends, also on `kill -9`.
+fn lock_state_dir(dir: &std::path::Path) -> Result<std::fs::File, Failure> {
+    let path = dir.join(LOCK_FILE);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| {
+            Failure::Runtime(format!("cannot open the lock file {}: {e}", path.display()))
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Failure::Runtime(format!(
+            "the state directory {} is in use by another engine (it holds {})",
+            dir.display(),
+            path.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(Failure::Runtime(format!(
+            "cannot lock {}: {e}",
+            path.display()
+        ))),
     }
 }
 
