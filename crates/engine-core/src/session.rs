@@ -398,7 +398,12 @@ impl Session {
                 spec.name = final_name.clone();
                 let id = match summary {
                     None => state.tasks.replace(spec)?,
-                    Some(summary) => state.tasks.insert(spec, state_from_summary(&summary)),
+                    Some(summary) => {
+                        // A new task has no run to terminate: the flag would
+                        // otherwise cut its first run short.
+                        spec.force_termination = false;
+                        state.tasks.insert(spec, state_from_summary(&summary))
+                    }
                 };
                 state.version += 1;
                 state.view(id)

@@ -258,6 +258,15 @@ fn config_policy_and_instance_naming() {
 }
 
 #[test]
+fn a_new_task_never_starts_out_terminated() {
+    let session = session();
+    let mut created = spec(&session, "a", func("sync"));
+    created.force_termination = true;
+    let view = session.create_task(created, None).expect("created");
+    assert!(!view.spec.force_termination);
+}
+
+#[test]
 fn defaults_come_from_the_config() {
     let session = session();
     assert_eq!(
