@@ -27,11 +27,12 @@ hang (5 s per input) or memory blow-up (2048 MB) fails the command and prints
 the input's path under fuzz/artifacts/<target>/.
 
   --seconds N   how long each target runs
-  --merge       afterwards, add the inputs that found new coverage to the
-                committed corpus fuzz/corpus/<target> (kept minimal by libFuzzer)
+  --merge       afterwards, make the committed corpus fuzz/corpus/<target> a
+                minimal set of inputs reaching every edge it and the run reached
   --sanitizer   none (default: the code is safe Rust; fastest) or address
-  --seed        regenerate the seed inputs fuzz/corpus/<target>/seed-* from
+  --seed        write the seed inputs fuzz/corpus/<target>/seed-* from
                 testdata/vectors.json and the phrase examples, and stop
+                (a later --merge folds them into the minimal set)
   --list        print the targets and stop
 
 Targets: condition, condition_eval, duration_and_period, query. An `http`
@@ -292,36 +293,63 @@ fn cargo_fuzz_run(
     Ok((output.status.success(), text))
 }
 
-/// Adds the working corpus's inputs that bring new coverage to the committed one.
+/// Replaces the committed corpus with a minimal set cover of the edges that it
+/// and the working corpus reach; `regression-*` inputs always stay.
 fn merge(
     cargo: &str,
     options: &Options,
     target: &str,
-    seeds: &Path,
+    committed: &Path,
     work: &Path,
 ) -> Result<(), String> {
-    let before = corpus_files(seeds);
+    let io = |what: &str, path: &Path, e: std::io::Error| {
+        format!("cannot {what} {}: {e}", path.display())
+    };
+    let fresh = work.with_file_name(format!("{target}.merge"));
+    if fresh.exists() {
+        std::fs::remove_dir_all(&fresh).map_err(|e| io("remove", &fresh, e))?;
+    }
+    std::fs::create_dir_all(&fresh).map_err(|e| io("create", &fresh, e))?;
+    let before = corpus_files(committed).len();
     let mut args: Vec<String> = LIMITS.iter().map(|s| (*s).to_owned()).collect();
-    args.push("-merge=1".to_owned());
-    let (success, output) = cargo_fuzz_run(cargo, options, target, &[seeds, work], &args)?;
+    // Edges, not hit counts: that keeps the committed corpus to a few hundred
+    // inputs; the working corpus keeps the finer-grained set.
+    args.extend([
+        "-set_cover_merge=1".to_owned(),
+        "-use_counters=0".to_owned(),
+    ]);
+    let (success, output) =
+        cargo_fuzz_run(cargo, options, target, &[&fresh, committed, work], &args)?;
     if !success {
         return Err(format!(
             "merging the corpus of {target} failed:\n{}",
             tail(&output, 20)
         ));
     }
-    let after = corpus_files(seeds);
+    for path in corpus_files(committed) {
+        let keep = path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("regression-"));
+        if !keep {
+            std::fs::remove_file(&path).map_err(|e| io("remove", &path, e))?;
+        }
+    }
+    for path in corpus_files(&fresh) {
+        if let Some(name) = path.file_name() {
+            let to = committed.join(name);
+            std::fs::copy(&path, &to).map_err(|e| io("write", &to, e))?;
+        }
+    }
+    let after = corpus_files(committed);
     let bytes: u64 = after
         .iter()
         .filter_map(|p| std::fs::metadata(p).ok())
         .map(|m| m.len())
         .sum();
     eprintln!(
-        "xtask fuzz: merged {} new input(s) into {} ({} files, {} bytes)",
-        after.len().saturating_sub(before.len()),
-        seeds.display(),
-        after.len(),
-        bytes
+        "xtask fuzz: {} now holds {} inputs ({bytes} bytes; {before} before the merge)",
+        committed.display(),
+        after.len()
     );
     Ok(())
 }
