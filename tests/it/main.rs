@@ -2,4 +2,5 @@
 
 mod api;
 mod cond;
+mod crash;
 mod run;

@@ -1,7 +1,8 @@
 //! Test harness shared by the end-to-end tests: building and running the `engine`
 //! binary (once, or as a server killed when the test drops it), a small HTTP
 //! client, loading the spec's test vectors, and running many cases on a few
-//! threads.
+//! threads; the crash test ([`crash`]) and the load generator ([`load`]), which
+//! the tests run briefly and `cargo xtask crash` / `cargo xtask load` in full.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -12,6 +13,9 @@ use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+
+pub mod crash;
+pub mod load;
 
 /// The path of the `engine` binary, built once per test run with the same cargo
 /// and profile as the tests (a separate package cannot see `CARGO_BIN_EXE_*`).
@@ -225,7 +229,21 @@ impl Server {
     /// The binary cannot start, or exits or stays silent for [`READY_TIMEOUT`]
     /// before its ready line (the panic shows its stderr).
     pub fn start<S: AsRef<str>>(args: &[S], env: &[(&str, &str)]) -> Server {
-        let mut command = Command::new(engine_binary());
+        Server::start_binary(&engine_binary(), args, env)
+    }
+
+    /// [`Server::start`] with the `engine` binary at `binary` (a program outside
+    /// the test harness, such as `cargo xtask crash`, names the one it built).
+    ///
+    /// # Panics
+    ///
+    /// As [`Server::start`].
+    pub fn start_binary<S: AsRef<str>>(
+        binary: &std::path::Path,
+        args: &[S],
+        env: &[(&str, &str)],
+    ) -> Server {
+        let mut command = Command::new(binary);
         command
             .arg("run")
             .args(args.iter().map(AsRef::as_ref))
@@ -401,5 +419,133 @@ pub fn poll<T>(timeout: Duration, mut probe: impl FnMut() -> Option<T>) -> Optio
             return None;
         }
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// [`http`] without panicking, for servers that may die mid-request: the status
+/// and the JSON body, or an error when the connection fails, times out after
+/// `timeout`, or the answer is cut short (no status line, fewer body bytes than
+/// its `Content-Length`, a body that is not JSON).
+///
+/// # Errors
+///
+/// Any of the above, as text.
+pub fn try_http(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+    timeout: Duration,
+) -> Result<(u16, Value), String> {
+    let body = body.map(Value::to_string).unwrap_or_default();
+    let mut stream =
+        TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
+    stream
+        .set_read_timeout(Some(timeout))
+        .and_then(|()| stream.set_write_timeout(Some(timeout)))
+        .map_err(|e| format!("set timeouts: {e}"))?;
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream
+        .write_all(request.as_bytes())
+        .map_err(|e| format!("send: {e}"))?;
+    let mut answer = Vec::new();
+    stream
+        .read_to_end(&mut answer)
+        .map_err(|e| format!("receive: {e}"))?;
+    let text = String::from_utf8_lossy(&answer);
+    let Some((head, payload)) = text.split_once("\r\n\r\n") else {
+        return Err(format!("cut short before the body: {text:?}"));
+    };
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| format!("not an HTTP response: {head:?}"))?;
+    let length = head.lines().find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        name.eq_ignore_ascii_case("content-length")
+            .then(|| value.trim().parse::<usize>().ok())
+            .flatten()
+    });
+    if length.is_some_and(|n| n != payload.len()) {
+        return Err(format!(
+            "body cut short: {} of {length:?} bytes",
+            payload.len()
+        ));
+    }
+    let value = if payload.trim().is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(payload).map_err(|e| format!("body is not JSON ({e}): {payload:?}"))?
+    };
+    Ok((status, value))
+}
+
+/// The name of a fixed-offset zone (`Etc/GMT-N` is UTC+N) in which the local
+/// time is now between 12:00 and 13:00, so a test that counts runs per local
+/// day has eleven hours before the next local midnight, whenever it runs.
+pub fn noon_zone() -> String {
+    let hour = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| (d.as_secs() / 3600) % 24);
+    // Local = UTC + offset, with offset = 12 - hour in -11..=12.
+    let offset = 12 - i64::try_from(hour).unwrap_or(0);
+    match offset {
+        0 => "Etc/GMT".to_owned(),
+        // The POSIX sign convention: Etc/GMT-3 is three hours ahead of UTC.
+        n if n > 0 => format!("Etc/GMT-{n}"),
+        n => format!("Etc/GMT+{}", -n),
+    }
+}
+
+/// A small deterministic random number generator (xorshift64*), so a failing
+/// randomized run can be repeated from its seed.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator from `seed` (0 is replaced by a fixed non-zero value).
+    pub fn new(seed: u64) -> Rng {
+        Rng(if seed == 0 {
+            0x9E37_79B9_7F4A_7C15
+        } else {
+            seed
+        })
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A number in `0..n` (0 when `n` is 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        if n == 0 { 0 } else { self.next_u64() % n }
+    }
+
+    /// True with probability `percent` / 100.
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+
+    /// One of `items` (`None` when empty).
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
+        let n = u64::try_from(items.len()).unwrap_or(u64::MAX);
+        items.get(usize::try_from(self.below(n)).unwrap_or(0))
+    }
+
+    /// A duration in `low..high`, to the millisecond.
+    pub fn between(&mut self, low: Duration, high: Duration) -> Duration {
+        let span = u64::try_from(high.saturating_sub(low).as_millis()).unwrap_or(u64::MAX);
+        low + Duration::from_millis(self.below(span.max(1)))
     }
 }

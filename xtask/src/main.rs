@@ -2,7 +2,9 @@
 
 mod bench;
 mod ci;
+mod crash;
 mod fuzz;
+mod load;
 mod tidy;
 
 use std::process::ExitCode;
@@ -18,6 +20,12 @@ Commands:
                  coverage-guided fuzzing (cargo-fuzz) of the condition, time and query
                  parsers, N seconds per target (default 10); an `http` target arrives
                  with the API; `fuzz --help` for more
+  crash [--kills N] [--seed S]
+                 crash test: SIGKILL the engine N times (default 20) while changes stream
+                 in; every acknowledged change and reported log record must survive
+  load [--seconds 60] [--connections 64] [--tasks 1000]
+                 load test (release): mixed API traffic while tasks run; latency per
+                 request kind, failed requests, the scheduler's delay
   help           this text
 ";
 
@@ -32,6 +40,16 @@ fn main() -> ExitCode {
             Ok(())
         }
         Some("fuzz") => fuzz::run(&args[1..]),
+        Some("crash") if args[1..].iter().any(|a| a == "--help" || a == "-h") => {
+            print!("{}", crash::USAGE);
+            Ok(())
+        }
+        Some("crash") => crash::run(&args[1..]),
+        Some("load") if args[1..].iter().any(|a| a == "--help" || a == "-h") => {
+            print!("{}", load::USAGE);
+            Ok(())
+        }
+        Some("load") => load::run(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print!("{HELP}");
             Ok(())
