@@ -68,7 +68,7 @@ pub(crate) fn time(instant: DateTime<Utc>, tz: Tz) -> String {
     let nanos = local.nanosecond() % 1_000_000_000;
     if nanos == 0 {
         base
-    } else if nanos % 1000 == 0 {
+    } else if nanos.is_multiple_of(1000) {
         format!("{base}.{:06}", nanos / 1000)
     } else {
         format!("{base}.{nanos:09}")

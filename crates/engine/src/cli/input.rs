@@ -29,10 +29,10 @@ pub(crate) fn time_zone(name: Option<&str>) -> Result<Tz, Failure> {
 /// /etc/timezone, else UTC. A `TZ` that names no known zone means UTC, as in
 /// the C library.
 fn machine_zone() -> Tz {
-    if let Some(tz) = std::env::var_os("TZ") {
-        if !tz.is_empty() {
-            return tz.to_str().and_then(parse_zone).unwrap_or(Tz::UTC);
-        }
+    if let Some(tz) = std::env::var_os("TZ")
+        && !tz.is_empty()
+    {
+        return tz.to_str().and_then(parse_zone).unwrap_or(Tz::UTC);
     }
     let from_link = std::fs::read_link("/etc/localtime")
         .ok()
@@ -97,7 +97,7 @@ pub(crate) fn format_local(instant: DateTime<Utc>, tz: Tz) -> String {
     let nanos = local.nanosecond();
     let fraction = if nanos == 0 {
         ""
-    } else if nanos % 1000 == 0 {
+    } else if nanos.is_multiple_of(1000) {
         "%.6f"
     } else {
         "%.9f"
