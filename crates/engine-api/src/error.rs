@@ -56,6 +56,8 @@ pub enum ErrorKind {
     NotFound,
     /// 405: the path does not answer this method (the response carries `Allow`).
     MethodNotAllowed,
+    /// 408: the request body did not arrive in time (a slow or stalled client).
+    RequestTimeout,
     /// 409: the name is taken.
     Conflict,
     /// 413: the body is larger than the limit.
@@ -79,6 +81,7 @@ impl ErrorKind {
             ErrorKind::Forbidden => StatusCode::FORBIDDEN,
             ErrorKind::NotFound => StatusCode::NOT_FOUND,
             ErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ErrorKind::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ErrorKind::Conflict => StatusCode::CONFLICT,
             ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorKind::Internal | ErrorKind::Store | ErrorKind::Config | ErrorKind::Io => {
@@ -136,7 +139,7 @@ impl ApiError {
     }
 
     /// Adds a header to the error response; an invalid value is left out.
-    fn with_header(mut self, name: HeaderName, value: &str) -> Self {
+    pub(crate) fn with_header(mut self, name: HeaderName, value: &str) -> Self {
         if let Ok(value) = HeaderValue::from_str(value) {
             self.headers.push((name, value));
         }
@@ -176,8 +179,8 @@ impl ApiError {
         Value::Object(body)
     }
 
-    /// The response: the status, the JSON [`body`](ApiError::body), and `Allow` or
-    /// `WWW-Authenticate` where the status needs one.
+    /// The response: the status, the JSON [`body`](ApiError::body), and `Allow`,
+    /// `WWW-Authenticate` or `Connection: close` where the status needs one.
     ///
     /// Logs the error: a 4xx at `debug`, a 5xx at `error` with its cause chain.
     pub fn into_response(self) -> Response<Full<Bytes>> {

@@ -6,6 +6,15 @@
 //! `application/x-www-form-urlencoded`, and clients written against it must keep
 //! working. Nesting is limited by serde_json's recursion limit (128 levels), so a
 //! deeply nested body is a 400, never a stack overflow.
+//!
+//! When served by [`serve`](crate::serve), a body must also arrive in time: a
+//! client that declares a body and then sends it slowly, or never (a chunked
+//! body without its last chunk), gets a 408 once
+//! [`ServeConfig::body_read_timeout`](crate::ServeConfig::body_read_timeout)
+//! has passed, and its connection is closed, instead of holding a connection
+//! slot forever.
+
+use std::time::Duration;
 
 use engine_query::{Filter, FilterOptions, Param, Schema};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
@@ -100,18 +109,21 @@ fn query_error(error: engine_query::Error, raw: &str) -> ApiError {
     }
 }
 
-/// Reads `body` (at most `limit` bytes) and parses it as one JSON object.
+/// Reads `body` (at most `limit` bytes, within `timeout` if given) and parses
+/// it as one JSON object.
 ///
 /// # Errors
 ///
 /// A 413 when `Content-Length` or the bytes read exceed `limit` (the rest is
-/// not read); a 400 when the body cannot be read, is empty, is not JSON (with
+/// not read, so the response says `Connection: close`); a 408 (also with
+/// `Connection: close`) when the whole body has not arrived within `timeout`; a 400 when the body cannot be read, is empty, is not JSON (with
 /// the position and a caret rendering), is nested too deeply, or is not an
 /// object.
 pub(crate) async fn json_object<B>(
     headers: &HeaderMap,
     body: B,
     limit: usize,
+    timeout: Option<Duration>,
 ) -> Result<Map<String, Value>, ApiError>
 where
     B: Body<Data = Bytes>,
@@ -124,7 +136,15 @@ where
     if declared.is_some_and(|len| len > limit as u64) {
         return Err(too_large(limit));
     }
-    let bytes = match Limited::new(body, limit).collect().await {
+    let collect = Limited::new(body, limit).collect();
+    let collected = match timeout {
+        None => collect.await,
+        Some(timeout) => match tokio::time::timeout(timeout, collect).await {
+            Ok(collected) => collected,
+            Err(_) => return Err(too_slow(timeout)),
+        },
+    };
+    let bytes = match collected {
         Ok(collected) => collected.to_bytes(),
         Err(error) if error.is::<LengthLimitError>() => return Err(too_large(limit)),
         Err(error) => {
@@ -187,10 +207,21 @@ fn kind_of(value: &Value) -> &'static str {
     }
 }
 
+fn too_slow(timeout: Duration) -> ApiError {
+    let seconds = timeout.as_secs_f64();
+    ApiError::new(
+        ErrorKind::RequestTimeout,
+        format!("the request body did not arrive within {seconds} seconds"),
+    )
+    .with_field("timeout_seconds", seconds)
+    .with_header(header::CONNECTION, "close")
+}
+
 fn too_large(limit: usize) -> ApiError {
     ApiError::new(
         ErrorKind::PayloadTooLarge,
         format!("the request body is larger than the limit of {limit} bytes"),
     )
     .with_field("limit", limit)
+    .with_header(header::CONNECTION, "close")
 }

@@ -22,8 +22,9 @@
 //! (`?action=fail&timestamp$min=2021-01-01`). Every response is JSON; every
 //! error is `{"error": "..."}` (plus `position` and a caret `detail` for bad
 //! conditions, JSON and queries) with its status: 400 bad input, 401/403
-//! authentication, 404 no such route or task, 405 method (with `Allow`), 409
-//! name taken, 413 body too large, 500 only for failures of the engine itself.
+//! authentication, 404 no such route or task, 405 method (with `Allow`), 408
+//! body not sent in time, 409 name taken, 413 body too large, 500 only for
+//! failures of the engine itself.
 //!
 //! # The key decisions
 //!
@@ -42,7 +43,8 @@
 //!   [`JsonLinesStore`], [`SqliteRequestStore`].
 //! - **Secure by default**: [`serve`] refuses a non-loopback address without
 //!   authentication unless told otherwise; bodies are capped (1 MiB), headers
-//!   must arrive within a timeout, connections are capped, and shutdown drains.
+//!   and bodies must arrive within timeouts, a response the client stops
+//!   reading is abandoned, connections are capped, and shutdown drains.
 //!
 //! ```
 //! use engine_api::{ApiError, Resource, Verb, route, openapi_document};

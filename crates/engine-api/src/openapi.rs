@@ -140,7 +140,7 @@ fn operation(spec: &RouteSpec, verb: Verb) -> Value {
         errors.push("409");
     }
     if matches!(verb, Verb::Post | Verb::Patch) {
-        errors.push("413");
+        errors.extend(["408", "413"]);
     }
     errors.sort_unstable();
     for status in errors {
@@ -241,6 +241,10 @@ fn error_responses() -> Value {
             "405",
             "The path does not allow this method; see the Allow header.",
         ),
+        (
+            "408",
+            "The request body did not all arrive within the server's body timeout.",
+        ),
         ("409", "The task name is taken."),
         ("413", "The body is larger than the limit."),
         (
@@ -322,6 +326,7 @@ fn schemas() -> Value {
                 "line": {"type": "integer"},
                 "column": {"type": "integer"},
                 "limit": {"type": "integer", "description": "The body limit in bytes."},
+                "timeout_seconds": {"type": "number", "description": "The body timeout in seconds."},
             },
         },
         "Task": {"type": "object", "properties": task, "additionalProperties": true},

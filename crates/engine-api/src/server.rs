@@ -1,5 +1,21 @@
 //! Serving the API: [`serve`] accepts connections on a listener with a connection
-//! cap, a header-read timeout and a graceful shutdown; [`ServeConfig`] holds the knobs.
+//! cap, read and write timeouts and a graceful shutdown; [`ServeConfig`] holds the knobs.
+//!
+//! # Slow and stalled clients
+//!
+//! A connection holds one of the [`ServeConfig::max_connections`] slots, so a
+//! client must not be able to keep one forever by doing nothing. Three timeouts
+//! close such connections:
+//!
+//! - **headers**: a request's headers must all arrive within
+//!   [`ServeConfig::header_read_timeout`] (also an idle keep-alive connection
+//!   waiting for its next request, and a new connection that sends nothing);
+//! - **body**: a request's body must all arrive within
+//!   [`ServeConfig::body_read_timeout`] of its headers, else a 408 and the
+//!   connection closes;
+//! - **writes**: a response that makes no progress for
+//!   [`ServeConfig::write_timeout`] (the client stopped reading) is abandoned
+//!   and the connection closed.
 //!
 //! # Secure by default
 //!
@@ -10,7 +26,9 @@
 //! create tasks that run commands, so an open port must be a decision.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use hyper::server::conn::http1;
@@ -42,6 +60,8 @@ mod tests;
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
     header_read_timeout: Duration,
+    body_read_timeout: Duration,
+    write_timeout: Duration,
     max_connections: usize,
     shutdown_grace: Duration,
     keep_alive: bool,
@@ -49,11 +69,14 @@ pub struct ServeConfig {
 }
 
 impl Default for ServeConfig {
-    /// Headers within 10 s, at most 1024 connections, 10 s to drain at
-    /// shutdown, keep-alive on, loopback only without authentication.
+    /// Headers within 10 s, a body within 30 s, no write stalled for more than
+    /// 30 s, at most 1024 connections, 10 s to drain at shutdown, keep-alive on,
+    /// loopback only without authentication.
     fn default() -> Self {
         ServeConfig {
             header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+            write_timeout: Duration::from_secs(30),
             max_connections: 1024,
             shutdown_grace: Duration::from_secs(10),
             keep_alive: true,
@@ -69,6 +92,25 @@ impl ServeConfig {
     pub fn with_header_read_timeout(self, timeout: Duration) -> Self {
         ServeConfig {
             header_read_timeout: timeout,
+            ..self
+        }
+    }
+
+    /// Answers 408 and closes the connection when a request body has not all
+    /// arrived within `timeout` of the request's headers (a client that sends
+    /// its body slowly, or never).
+    pub fn with_body_read_timeout(self, timeout: Duration) -> Self {
+        ServeConfig {
+            body_read_timeout: timeout,
+            ..self
+        }
+    }
+
+    /// Closes a connection whose response has made no progress for `timeout`
+    /// (a client that stopped reading while the response fills its buffers).
+    pub fn with_write_timeout(self, timeout: Duration) -> Self {
+        ServeConfig {
+            write_timeout: timeout,
             ..self
         }
     }
@@ -108,6 +150,16 @@ impl ServeConfig {
     /// The header-read timeout.
     pub fn header_read_timeout(&self) -> Duration {
         self.header_read_timeout
+    }
+
+    /// The body-read timeout.
+    pub fn body_read_timeout(&self) -> Duration {
+        self.body_read_timeout
+    }
+
+    /// The write-stall timeout.
+    pub fn write_timeout(&self) -> Duration {
+        self.write_timeout
     }
 
     /// The connection cap.
@@ -177,6 +229,7 @@ pub async fn serve(
     http.timer(TokioTimer::new())
         .header_read_timeout(config.header_read_timeout)
         .keep_alive(config.keep_alive);
+    let service = service.with_body_timeout(config.body_read_timeout);
     let slots = Arc::new(Semaphore::new(config.max_connections));
     let graceful = GracefulShutdown::new();
     let mut connections = JoinSet::new();
@@ -201,7 +254,8 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let connection = http.serve_connection(TokioIo::new(stream), service.for_peer(Some(peer)));
+        let io = WriteStallGuard::new(TokioIo::new(stream), config.write_timeout);
+        let connection = http.serve_connection(io, service.for_peer(Some(peer)));
         let connection = graceful.watch(connection);
         connections.spawn(async move {
             if let Err(error) = connection.await {
@@ -221,4 +275,95 @@ pub async fn serve(
     }
     connections.shutdown().await;
     Ok(())
+}
+
+/// A connection's I/O that fails a write or flush which has made no progress
+/// for `timeout`: hyper then ends the connection, freeing its slot, instead of
+/// waiting forever on a client that stopped reading.
+struct WriteStallGuard<T> {
+    inner: T,
+    timeout: Duration,
+    /// Armed when a write first pends; disarmed by any progress.
+    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<T> WriteStallGuard<T> {
+    fn new(inner: T, timeout: Duration) -> Self {
+        WriteStallGuard {
+            inner,
+            timeout,
+            stalled: None,
+        }
+    }
+
+    /// Passes on a write's outcome; a pending write arms (or checks) the timer.
+    fn guard<R>(
+        &mut self,
+        cx: &mut Context<'_>,
+        polled: Poll<std::io::Result<R>>,
+    ) -> Poll<std::io::Result<R>> {
+        if polled.is_ready() {
+            self.stalled = None;
+            return polled;
+        }
+        let timeout = self.timeout;
+        let stalled = self
+            .stalled
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        match stalled.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("the client read nothing of the response for {timeout:?}"),
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<T: hyper::rt::Read + Unpin> hyper::rt::Read for WriteStallGuard<T> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: hyper::rt::ReadBufCursor<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+    }
+}
+
+impl<T: hyper::rt::Write + Unpin> hyper::rt::Write for WriteStallGuard<T> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.inner).poll_write(cx, buf);
+        this.guard(cx, polled)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.inner).poll_flush(cx);
+        this.guard(cx, polled)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.inner).poll_shutdown(cx);
+        this.guard(cx, polled)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        this.guard(cx, polled)
+    }
 }

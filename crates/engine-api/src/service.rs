@@ -23,6 +23,7 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use engine_core::Session;
 use hyper::body::{Body, Bytes};
@@ -96,6 +97,9 @@ pub struct ApiService {
     auth: Arc<dyn Authenticator>,
     store: Arc<dyn RequestStore>,
     body_limit: usize,
+    /// How long a body may take to arrive; set by [`serve`](crate::serve) from
+    /// its [`ServeConfig`](crate::ServeConfig), none in-process.
+    body_timeout: Option<Duration>,
     /// Held while a change is prepared, recorded and applied.
     changes: Arc<tokio::sync::Mutex<()>>,
     peer: Option<SocketAddr>,
@@ -144,6 +148,7 @@ impl ApiService {
             auth: Arc::new(AllowAll),
             store: Arc::new(MemoryStore::default()),
             body_limit: DEFAULT_BODY_LIMIT,
+            body_timeout: None,
             changes: Arc::new(tokio::sync::Mutex::new(())),
             peer: None,
         }
@@ -180,6 +185,15 @@ impl ApiService {
     /// The body limit in bytes.
     pub fn body_limit(&self) -> usize {
         self.body_limit
+    }
+
+    /// The same service, answering 408 when a request body has not fully
+    /// arrived within `timeout` of its headers (needs a runtime with timers).
+    pub(crate) fn with_body_timeout(self, timeout: Duration) -> ApiService {
+        ApiService {
+            body_timeout: Some(timeout),
+            ..self
+        }
     }
 
     /// The same service, for requests from `peer`.
@@ -317,7 +331,15 @@ impl ApiService {
             Verb::Post | Verb::Patch | Verb::Delete => {
                 let body = match found.verb() {
                     Verb::Delete => None,
-                    _ => Some(extract::json_object(&parts.headers, body, self.body_limit).await?),
+                    _ => Some(
+                        extract::json_object(
+                            &parts.headers,
+                            body,
+                            self.body_limit,
+                            self.body_timeout,
+                        )
+                        .await?,
+                    ),
                 };
                 // On a task of its own: a dropped connection must not cancel a
                 // change between recording and applying it.
@@ -373,6 +395,7 @@ impl std::fmt::Debug for ApiService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ApiService")
             .field("body_limit", &self.body_limit)
+            .field("body_timeout", &self.body_timeout)
             .field("peer", &self.peer)
             .finish_non_exhaustive()
     }

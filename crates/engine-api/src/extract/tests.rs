@@ -17,7 +17,7 @@ fn check(body: &[u8], content_length: Option<&str>, limit: usize) -> String {
     let body = Full::new(Bytes::copy_from_slice(body));
     let runtime = tokio::runtime::Builder::new_current_thread().build();
     let result = match runtime {
-        Ok(runtime) => runtime.block_on(json_object(&headers, body, limit)),
+        Ok(runtime) => runtime.block_on(json_object(&headers, body, limit, None)),
         Err(error) => panic!("no runtime: {error}"),
     };
     match result {
@@ -224,4 +224,63 @@ fn a_bad_regex_is_a_400_when_the_filter_is_compiled() {
         super::query(Some("action=run")).map(|q| q.filter(&FilterOptions::default()).is_ok()),
         Ok(true)
     ));
+}
+
+/// A body that sends `head` and then nothing more, ever (a client that
+/// stalls mid-body, or a chunked body without its last chunk).
+struct Stalled {
+    head: Option<Bytes>,
+}
+
+impl Body for Stalled {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        match self.head.take() {
+            Some(head) => std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(head)))),
+            None => std::task::Poll::Pending,
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_body_that_stops_arriving_is_a_408_after_the_timeout() {
+    for (head, timeout) in [
+        (None, Duration::from_secs(30)),
+        (Some("{\"a\": "), Duration::from_secs(30)),
+        (Some("{"), Duration::from_millis(1500)),
+    ] {
+        let started = tokio::time::Instant::now();
+        let body = Stalled {
+            head: head.map(|h: &'static str| Bytes::from_static(h.as_bytes())),
+        };
+        let Err(error) =
+            json_object(&HeaderMap::new(), body, DEFAULT_BODY_LIMIT, Some(timeout)).await
+        else {
+            panic!("a stalled body was read: {head:?}");
+        };
+        assert_eq!(error.status().as_u16(), 408, "{head:?}");
+        assert_eq!(
+            error.message(),
+            format!(
+                "the request body did not arrive within {} seconds",
+                timeout.as_secs_f64()
+            )
+        );
+        assert_eq!(
+            error.fields().get("timeout_seconds"),
+            Some(&json!(timeout.as_secs_f64()))
+        );
+        assert_eq!(started.elapsed(), timeout, "{head:?}");
+    }
+    // A body that is all there is read, however short the timeout.
+    let body = Full::new(Bytes::from_static(b"{\"a\": 1}"));
+    let headers = HeaderMap::new();
+    let timeout = Some(Duration::from_millis(1));
+    let read = json_object(&headers, body, DEFAULT_BODY_LIMIT, timeout).await;
+    assert_eq!(read.map(Value::Object).ok(), Some(json!({"a": 1})));
 }

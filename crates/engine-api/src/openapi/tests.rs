@@ -97,14 +97,14 @@ fn operations_describe_parameters_bodies_and_errors() {
             "post",
             false,
             true,
-            "200 400 401 403 404 405 409 413 500",
+            "200 400 401 403 404 405 408 409 413 500",
         ),
         (
             "/task/{name}",
             "patch",
             false,
             true,
-            "200 400 401 403 404 405 413 500",
+            "200 400 401 403 404 405 408 413 500",
         ),
         (
             "/tasks/{name}",
@@ -118,14 +118,14 @@ fn operations_describe_parameters_bodies_and_errors() {
             "patch",
             false,
             true,
-            "200 400 401 403 405 413 500",
+            "200 400 401 403 405 408 413 500",
         ),
         (
             "/config",
             "patch",
             false,
             true,
-            "200 400 401 403 405 413 500",
+            "200 400 401 403 405 408 413 500",
         ),
         ("/logs", "get", true, false, "200 400 401 403 405 500"),
         (

@@ -198,6 +198,7 @@ async fn a_two_mebibyte_body_is_refused_with_413() {
         text.contains("larger than the limit of 1048576 bytes"),
         "{text}"
     );
+    assert!(text.contains("connection: close\r\n"), "{text}");
     drop(writing.await);
     assert!(fake.names().is_empty());
     assert!(fake.journal.lock().is_empty());
@@ -300,6 +301,81 @@ async fn connections_beyond_the_cap_wait_for_a_free_slot() {
     drop(first);
     let served = tokio::time::timeout(Duration::from_secs(1), read_response(&mut second)).await;
     assert_eq!(served.ok().flatten().map(|r| r.0), Some(200));
+    assert_eq!(server.stop().await.ok(), Some(()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_body_that_never_arrives_is_a_408_and_frees_the_slot() {
+    let (service, fake) = fake_service(Arc::new(AllowAll), false);
+    let timeout = Duration::from_secs(5);
+    let config = ServeConfig::default()
+        .with_max_connections(1)
+        .with_body_read_timeout(timeout);
+    let server = start(service, config).await;
+    let stalled = [
+        &b"POST /tasks/a HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n{"[..],
+        b"PATCH /parameters HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n",
+    ];
+    for request in stalled {
+        let mut stream = TcpStream::connect(server.addr).await.expect("connected");
+        let started = tokio::time::Instant::now();
+        stream.write_all(request).await.expect("sent");
+        let (status, head, body) = read_response(&mut stream).await.expect("a response");
+        assert_eq!(status, 408, "{head}");
+        assert_eq!(
+            json_of(&body),
+            json!({"error": "the request body did not arrive within 5 seconds", "timeout_seconds": 5.0})
+        );
+        assert_eq!(header(&head, "connection"), Some("close"), "{head}");
+        assert!(started.elapsed() >= timeout);
+        // The connection is closed, so the one slot is free again.
+        let mut rest = Vec::new();
+        let _ = stream.read_to_end(&mut rest).await;
+        assert!(rest.is_empty(), "{}", String::from_utf8_lossy(&rest));
+        let (status, _, _) = exchange(server.addr, b"GET /tasks HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .expect("a response");
+        assert_eq!(status, 200);
+    }
+    assert!(fake.names().is_empty());
+    assert!(fake.journal.lock().is_empty());
+    assert_eq!(server.stop().await.ok(), Some(()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_client_that_stops_reading_is_cut_off_and_frees_the_slot() {
+    let (service, _) = fake_service(Arc::new(AllowAll), false);
+    let timeout = Duration::from_secs(5);
+    let config = ServeConfig::default()
+        .with_max_connections(1)
+        .with_write_timeout(timeout);
+    let server = start(service, config).await;
+    // Pipelined requests for about 40 MB of responses, never read: the
+    // server's writes fill the socket buffers and stall.
+    let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+    socket.set_recv_buffer_size(4096).expect("a small buffer");
+    let stream = socket.connect(server.addr).await.expect("connected");
+    let (reader, mut writer) = stream.into_split();
+    let request = b"GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n".repeat(2000);
+    let writing = tokio::spawn(async move {
+        // Fails once the server gives up on the connection.
+        let _ = writer.write_all(&request).await;
+        writer
+    });
+
+    // With the one slot taken, a second client is served only once the server
+    // has given up on the first.
+    let served = tokio::time::timeout(
+        timeout * 20,
+        exchange(
+            server.addr,
+            b"GET /session HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        ),
+    )
+    .await;
+    assert_eq!(served.ok().flatten().map(|r| r.0), Some(200));
+    drop(reader);
+    drop(writing.await);
     assert_eq!(server.stop().await.ok(), Some(()));
 }
 

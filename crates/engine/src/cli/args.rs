@@ -228,8 +228,9 @@ The config file (TOML, every section optional, unknown keys are errors):
                 task_pre_exist, use_instance_naming, silence_task_prerun,
                 silence_cond_check, cycle_sleep, max_concurrent_runs, timeout,
                 shutdown_grace, force_status_from_logs, debug
-  [api]         host, port, body_limit, header_timeout, max_connections,
-                shutdown_grace, allow_unauthenticated_remote
+  [api]         host, port, body_limit, header_timeout, body_timeout,
+                write_timeout, max_connections, shutdown_grace,
+                allow_unauthenticated_remote
   [[api.tokens]]  scopes = [\"read\", \"write\", \"code\", \"admin\"], and
                 env = \"VAR\" or file = \"path\" holding the bearer token
   [[api.users]]   user = \"name\", scopes = [...], and password_env = \"VAR\" or

@@ -60,6 +60,10 @@ pub(crate) struct ApiSettings {
     pub(crate) body_limit: Option<usize>,
     /// How long a client may take to send its request headers.
     pub(crate) header_timeout: Option<Duration>,
+    /// How long a client may take to send a request body, after its headers.
+    pub(crate) body_timeout: Option<Duration>,
+    /// How long a response may make no progress (the client stopped reading).
+    pub(crate) write_timeout: Option<Duration>,
     /// The most connections served at once.
     pub(crate) max_connections: Option<usize>,
     /// How long requests in flight may take at shutdown.
@@ -321,15 +325,15 @@ pub(crate) fn apply(config: &RunConfig, session: &Session) -> Vec<Problem> {
 /// The part of a task a creation error is about.
 fn blame(task: &TaskDef, error: &engine::Error) -> Range<usize> {
     let message = error.message();
-    if message.contains("execution") {
-        if let Some((_, span)) = &task.execution {
-            return span.clone();
-        }
+    if message.contains("execution")
+        && let Some((_, span)) = &task.execution
+    {
+        return span.clone();
     }
-    if message.contains("parameter") {
-        if let Some(span) = &task.parameters_span {
-            return span.clone();
-        }
+    if message.contains("parameter")
+        && let Some(span) = &task.parameters_span
+    {
+        return span.clone();
     }
     if message.starts_with("task name") || message.contains("already exists") {
         return task.name_span.clone();
@@ -353,6 +357,8 @@ struct RawApi {
     port: Option<Spanned<i64>>,
     body_limit: Option<Spanned<i64>>,
     header_timeout: Option<Spanned<toml::Value>>,
+    body_timeout: Option<Spanned<toml::Value>>,
+    write_timeout: Option<Spanned<toml::Value>>,
     max_connections: Option<Spanned<i64>>,
     shutdown_grace: Option<Spanned<toml::Value>>,
     #[serde(default)]
@@ -527,6 +533,12 @@ impl Reader<'_> {
         api.header_timeout = raw
             .header_timeout
             .and_then(|d| self.std_duration("[api] header_timeout", &d));
+        api.body_timeout = raw
+            .body_timeout
+            .and_then(|d| self.std_duration("[api] body_timeout", &d));
+        api.write_timeout = raw
+            .write_timeout
+            .and_then(|d| self.std_duration("[api] write_timeout", &d));
         api.shutdown_grace = raw
             .shutdown_grace
             .and_then(|d| self.std_duration("[api] shutdown_grace", &d));
@@ -876,10 +888,10 @@ impl Reader<'_> {
             .as_ref()
             .map(|e| e.get_ref().clone())
             .unwrap_or_default();
-        if implied != "code" {
-            if let Some(lang) = &raw.lang {
-                self.problem(lang.span(), format!("{section} lang applies to code only"));
-            }
+        if implied != "code"
+            && let Some(lang) = &raw.lang
+        {
+            self.problem(lang.span(), format!("{section} lang applies to code only"));
         }
         if implied == "func" {
             for (key, span) in [
@@ -1046,10 +1058,10 @@ impl Reader<'_> {
 fn plain_json(value: Value) -> Value {
     match value {
         Value::Object(map) => {
-            if map.len() == 1 {
-                if let Some(Value::String(text)) = map.get(TOML_DATETIME) {
-                    return Value::String(text.clone());
-                }
+            if map.len() == 1
+                && let Some(Value::String(text)) = map.get(TOML_DATETIME)
+            {
+                return Value::String(text.clone());
             }
             Value::Object(map.into_iter().map(|(k, v)| (k, plain_json(v))).collect())
         }

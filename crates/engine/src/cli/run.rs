@@ -274,6 +274,12 @@ fn serve_config(config: &RunConfig) -> ServeConfig {
     if let Some(timeout) = api.header_timeout {
         serve = serve.with_header_read_timeout(timeout);
     }
+    if let Some(timeout) = api.body_timeout {
+        serve = serve.with_body_read_timeout(timeout);
+    }
+    if let Some(timeout) = api.write_timeout {
+        serve = serve.with_write_timeout(timeout);
+    }
     if let Some(max) = api.max_connections {
         serve = serve.with_max_connections(max);
     }

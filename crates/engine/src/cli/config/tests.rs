@@ -121,6 +121,10 @@ fn problems_are_found_with_their_positions() {
             &[(2, 18, "duration text")],
         ),
         (
+            "[api]\nbody_timeout = -1\nwrite_timeout = \"soon\"\n",
+            &[(2, 16, "body_timeout"), (3, 17, "write_timeout")],
+        ),
+        (
             "[[api.tokens]]\nscopes = [\"read\"]\ntoken = \"inline\"\n",
             &[(3, 9, "an inline token is refused")],
         ),
@@ -296,6 +300,8 @@ host = "0.0.0.0"
 port = 8080
 body_limit = 4096
 header_timeout = "5 seconds"
+body_timeout = "20 seconds"
+write_timeout = 15
 max_connections = 8
 shutdown_grace = 1
 allow_unauthenticated_remote = false
@@ -358,6 +364,8 @@ allow_overlap = true
     assert_eq!(api.port, Some(8080));
     assert_eq!(api.body_limit, Some(4096));
     assert_eq!(api.header_timeout, Some(std::time::Duration::from_secs(5)));
+    assert_eq!(api.body_timeout, Some(std::time::Duration::from_secs(20)));
+    assert_eq!(api.write_timeout, Some(std::time::Duration::from_secs(15)));
     assert_eq!(api.max_connections, Some(8));
     assert_eq!(api.shutdown_grace, Some(std::time::Duration::from_secs(1)));
     assert_eq!(
