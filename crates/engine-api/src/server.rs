@@ -4,8 +4,9 @@
 //! # Slow and stalled clients
 //!
 //! A connection holds one of the [`ServeConfig::max_connections`] slots, so a
-//! client must not be able to keep one forever by doing nothing. Three timeouts
-//! close such connections:
+//! client must not be able to keep one forever by doing nothing. At the cap, a
+//! new connection closes the connection idle the longest (see `server/idle.rs`),
+//! and three timeouts close stalled ones:
 //!
 //! - **headers**: a request's headers must all arrive within
 //!   [`ServeConfig::header_read_timeout`] (also an idle keep-alive connection
@@ -26,24 +27,27 @@
 //! create tasks that run commands, so an open port must be a decision.
 
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, TryAcquireError};
 use tokio::task::JoinSet;
 
 use crate::error::{ApiError, ErrorKind};
 use crate::router::{ROUTES, validate};
 use crate::service::ApiService;
 
+mod idle;
+mod stall;
 #[cfg(test)]
 mod tests;
+
+use self::idle::{Connections, Flushes, Tracked};
+use self::stall::WriteStallGuard;
 
 /// How [`serve`] serves: timeouts, the connection cap, the shutdown grace.
 ///
@@ -115,8 +119,9 @@ impl ServeConfig {
         }
     }
 
-    /// Serves at most `max` connections at once (at least 1); beyond it, new
-    /// connections wait in the listen backlog until one closes.
+    /// Serves at most `max` connections at once (at least 1). Beyond it, a new
+    /// connection closes the connection idle the longest, or, when all are
+    /// answering requests, waits until one ends.
     pub fn with_max_connections(self, max: usize) -> Self {
         ServeConfig {
             max_connections: max.max(1),
@@ -185,8 +190,11 @@ impl ServeConfig {
 
 /// Serves `service` on `listener` until `shutdown` completes, then drains.
 ///
-/// Connections beyond [`ServeConfig::max_connections`] are not accepted until a
-/// slot frees. An accept error (out of file descriptors ...) is logged and
+/// At [`ServeConfig::max_connections`], a new connection makes room by
+/// closing the connection that has been idle the longest (no request being
+/// answered: waiting for a request, or still receiving its headers), so
+/// clients that connect and send nothing cannot lock others out; when every
+/// connection is answering a request, the new one waits for a slot. An accept error (out of file descriptors ...) is logged and
 /// retried after a short pause. When `shutdown` completes, the listener is
 /// closed, idle connections are closed, and requests in flight get
 /// [`ServeConfig::shutdown_grace`] to finish; then `serve` returns.
@@ -235,14 +243,11 @@ pub async fn serve(
     let mut connections = JoinSet::new();
     tracing::info!(address = %local, "serving the API");
 
+    let table = Arc::new(Connections::default());
+    let mut next_id: u64 = 0;
     tokio::pin!(shutdown);
     loop {
         while connections.try_join_next().is_some() {}
-        let slot = tokio::select! {
-            slot = Arc::clone(&slots).acquire_owned() => slot,
-            () = &mut shutdown => break,
-        };
-        let Ok(slot) = slot else { break };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -254,15 +259,45 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        let slot = match Arc::clone(&slots).try_acquire_owned() {
+            Ok(slot) => slot,
+            Err(TryAcquireError::Closed) => break,
+            Err(TryAcquireError::NoPermits) => {
+                // Close the connection idle the longest, or, with every one
+                // busy, the first to become idle; or take a slot that frees.
+                let mut closing = false;
+                let slot = loop {
+                    if !closing {
+                        closing = table.close_longest_idle();
+                        if closing {
+                            tracing::debug!(%peer, "at the connection cap: closing the connection idle the longest");
+                        }
+                    }
+                    tokio::select! {
+                        slot = Arc::clone(&slots).acquire_owned() => break Some(slot),
+                        () = table.became_idle(), if !closing => {}
+                        () = &mut shutdown => break None,
+                    }
+                };
+                let Some(Ok(slot)) = slot else { break };
+                slot
+            }
+        };
+        next_id += 1;
+        let id = next_id;
+        let registered = table.open(id);
         let io = WriteStallGuard::new(TokioIo::new(stream), config.write_timeout);
-        let connection = http.serve_connection(io, service.for_peer(Some(peer)));
-        let connection = graceful.watch(connection);
-        connections.spawn(async move {
+        let io = Flushes::new(io, &table, id);
+        let tracked = Tracked::new(service.for_peer(Some(peer)), &table, id);
+        let connection = graceful.watch(http.serve_connection(io, tracked));
+        let abort = connections.spawn(async move {
             if let Err(error) = connection.await {
                 tracing::debug!(%peer, %error, "connection ended with an error");
             }
+            drop(registered);
             drop(slot);
         });
+        table.spawned(id, abort);
     }
 
     drop(listener);
@@ -275,95 +310,4 @@ pub async fn serve(
     }
     connections.shutdown().await;
     Ok(())
-}
-
-/// A connection's I/O that fails a write or flush which has made no progress
-/// for `timeout`: hyper then ends the connection, freeing its slot, instead of
-/// waiting forever on a client that stopped reading.
-struct WriteStallGuard<T> {
-    inner: T,
-    timeout: Duration,
-    /// Armed when a write first pends; disarmed by any progress.
-    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
-}
-
-impl<T> WriteStallGuard<T> {
-    fn new(inner: T, timeout: Duration) -> Self {
-        WriteStallGuard {
-            inner,
-            timeout,
-            stalled: None,
-        }
-    }
-
-    /// Passes on a write's outcome; a pending write arms (or checks) the timer.
-    fn guard<R>(
-        &mut self,
-        cx: &mut Context<'_>,
-        polled: Poll<std::io::Result<R>>,
-    ) -> Poll<std::io::Result<R>> {
-        if polled.is_ready() {
-            self.stalled = None;
-            return polled;
-        }
-        let timeout = self.timeout;
-        let stalled = self
-            .stalled
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
-        match stalled.as_mut().poll(cx) {
-            Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                format!("the client read nothing of the response for {timeout:?}"),
-            ))),
-            Poll::Pending => Poll::Pending,
-        }
-    }
-}
-
-impl<T: hyper::rt::Read + Unpin> hyper::rt::Read for WriteStallGuard<T> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: hyper::rt::ReadBufCursor<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
-    }
-}
-
-impl<T: hyper::rt::Write + Unpin> hyper::rt::Write for WriteStallGuard<T> {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        let this = self.get_mut();
-        let polled = Pin::new(&mut this.inner).poll_write(cx, buf);
-        this.guard(cx, polled)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        let this = self.get_mut();
-        let polled = Pin::new(&mut this.inner).poll_flush(cx);
-        this.guard(cx, polled)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        let this = self.get_mut();
-        let polled = Pin::new(&mut this.inner).poll_shutdown(cx);
-        this.guard(cx, polled)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[std::io::IoSlice<'_>],
-    ) -> Poll<std::io::Result<usize>> {
-        let this = self.get_mut();
-        let polled = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
-        this.guard(cx, polled)
-    }
 }

@@ -277,17 +277,50 @@ async fn a_client_that_never_finishes_its_headers_is_cut_off() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn connections_beyond_the_cap_wait_for_a_free_slot() {
+async fn at_the_cap_a_new_connection_closes_the_one_idle_the_longest() {
     let (service, _) = fake_service(Arc::new(AllowAll), false);
-    let server = start(service, ServeConfig::default().with_max_connections(1)).await;
-    let mut first = TcpStream::connect(server.addr).await.expect("connected");
-    first
-        .write_all(b"GET /tasks HTTP/1.1\r\nHost: x\r\n\r\n")
+    let server = start(service, ServeConfig::default().with_max_connections(2)).await;
+    // Idle the longest: connected, sent nothing.
+    let mut silent = TcpStream::connect(server.addr).await.expect("connected");
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    // Idle since its response: a keep-alive connection between requests.
+    let mut kept = TcpStream::connect(server.addr).await.expect("connected");
+    kept.write_all(b"GET /tasks HTTP/1.1\r\nHost: x\r\n\r\n")
         .await
         .expect("sent");
-    assert_eq!(read_response(&mut first).await.map(|r| r.0), Some(200));
+    assert_eq!(read_response(&mut kept).await.map(|r| r.0), Some(200));
 
-    // The second connection is in the backlog, not served while the first is open.
+    // A third client is served at once, without waiting for a timeout...
+    let started = tokio::time::Instant::now();
+    let (status, _, _) = exchange(server.addr, b"GET /session HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("a response");
+    assert_eq!(status, 200);
+    assert!(started.elapsed() < Duration::from_secs(1));
+    // ...because the silent connection was closed,
+    let mut rest = Vec::new();
+    let _ = silent.read_to_end(&mut rest).await;
+    assert!(rest.is_empty(), "{}", String::from_utf8_lossy(&rest));
+    // while the kept one still serves.
+    kept.write_all(b"GET /session HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("sent");
+    assert_eq!(read_response(&mut kept).await.map(|r| r.0), Some(200));
+    assert_eq!(server.stop().await.ok(), Some(()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn at_the_cap_with_every_connection_busy_a_new_one_waits() {
+    let gate = Arc::new(Gate::default());
+    let (service, _) = fake_service(gate.clone(), false);
+    let server = start(service, ServeConfig::default().with_max_connections(1)).await;
+    let mut busy = TcpStream::connect(server.addr).await.expect("connected");
+    busy.write_all(b"GET /tasks HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("sent");
+    gate.entered.notified().await;
+
+    // The second connection is accepted but not served while the first is busy.
     let mut second = TcpStream::connect(server.addr)
         .await
         .expect("connected (backlog)");
@@ -295,12 +328,18 @@ async fn connections_beyond_the_cap_wait_for_a_free_slot() {
         .write_all(b"GET /session HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         .await
         .expect("sent");
-    let waiting = tokio::time::timeout(Duration::from_secs(1), read_response(&mut second)).await;
+    let waiting = tokio::time::timeout(Duration::from_secs(5), read_response(&mut second)).await;
     assert!(waiting.is_err(), "served beyond the cap: {waiting:?}");
 
-    drop(first);
+    // The busy request finishes whole; then its connection, idle, makes room.
+    gate.release.notify_one();
+    let (status, _, body) = read_response(&mut busy).await.expect("the busy response");
+    assert_eq!((status, json_of(&body)), (200, json!([])));
     let served = tokio::time::timeout(Duration::from_secs(1), read_response(&mut second)).await;
     assert_eq!(served.ok().flatten().map(|r| r.0), Some(200));
+    let mut rest = Vec::new();
+    let _ = busy.read_to_end(&mut rest).await;
+    assert!(rest.is_empty(), "{}", String::from_utf8_lossy(&rest));
     assert_eq!(server.stop().await.ok(), Some(()));
 }
 
