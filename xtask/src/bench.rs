@@ -16,7 +16,10 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         Some(name) => {
             let bench = BENCHES.iter().find(|(n, _, _)| n == name).ok_or_else(|| {
                 let names: Vec<_> = BENCHES.iter().map(|(n, _, _)| *n).collect();
-                format!("unknown benchmark '{name}'; choose one of: {}", names.join(", "))
+                format!(
+                    "unknown benchmark '{name}'; choose one of: {}",
+                    names.join(", ")
+                )
             })?;
             vec![bench]
         }

@@ -8,18 +8,45 @@ pub(crate) fn run() -> Result<(), String> {
     run_command(cargo, &["fmt", "--all", "--", "--check"], &[])?;
     run_command(
         cargo,
-        &["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"],
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--all-features",
+            "--",
+            "-D",
+            "warnings",
+        ],
         &[],
     )?;
     crate::tidy::run()?;
     run_command(cargo, &["test", "--workspace", "--all-features"], &[])?;
     // The facade builds with no features and with each feature alone.
-    run_command(cargo, &["check", "-p", "engine", "--no-default-features"], &[])?;
+    run_command(
+        cargo,
+        &["check", "-p", "engine", "--no-default-features"],
+        &[],
+    )?;
     for feature in engine_features()? {
-        run_command(cargo, &["check", "-p", "engine", "--no-default-features", "--features", &feature], &[])?;
+        run_command(
+            cargo,
+            &[
+                "check",
+                "-p",
+                "engine",
+                "--no-default-features",
+                "--features",
+                &feature,
+            ],
+            &[],
+        )?;
     }
     // The core alone: the facade's unit tests and its crate-doc example.
-    run_command(cargo, &["test", "-p", "engine", "--no-default-features"], &[])?;
+    run_command(
+        cargo,
+        &["test", "-p", "engine", "--no-default-features"],
+        &[],
+    )?;
     run_command(
         cargo,
         &["doc", "--workspace", "--no-deps", "--all-features"],
@@ -32,8 +59,9 @@ pub(crate) fn run() -> Result<(), String> {
 
 /// The features of the `engine` facade, read from its manifest's `[features]` table.
 fn engine_features() -> Result<Vec<String>, String> {
-    let manifest = std::fs::read_to_string(crate::workspace_root().join("crates/engine/Cargo.toml"))
-        .map_err(|e| format!("cannot read crates/engine/Cargo.toml: {e}"))?;
+    let manifest =
+        std::fs::read_to_string(crate::workspace_root().join("crates/engine/Cargo.toml"))
+            .map_err(|e| format!("cannot read crates/engine/Cargo.toml: {e}"))?;
     let mut in_features = false;
     let mut features = Vec::new();
     for line in manifest.lines().map(str::trim) {
@@ -60,5 +88,16 @@ fn deny(cargo: &str) -> Result<(), String> {
     if command_output(cargo, &["deny", "--version"]).is_err() {
         run_command(cargo, &["install", "cargo-deny", "--locked"], &[])?;
     }
-    run_command(cargo, &["deny", "--all-features", "check", "bans", "licenses", "sources"], &[])
+    run_command(
+        cargo,
+        &[
+            "deny",
+            "--all-features",
+            "check",
+            "bans",
+            "licenses",
+            "sources",
+        ],
+        &[],
+    )
 }

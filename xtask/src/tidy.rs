@@ -8,8 +8,30 @@ use crate::{cargo, command_output, workspace_root};
 
 /// For each library crate, the packages it must not depend on (directly or not).
 const FORBIDDEN: &[(&str, &[&str])] = &[
-    ("engine-query", &["engine-core", "engine-api", "engine", "tokio", "hyper", "hyper-util", "http", "chrono-tz"]),
-    ("engine-core", &["engine-api", "engine", "hyper", "hyper-util", "http", "http-body-util"]),
+    (
+        "engine-query",
+        &[
+            "engine-core",
+            "engine-api",
+            "engine",
+            "tokio",
+            "hyper",
+            "hyper-util",
+            "http",
+            "chrono-tz",
+        ],
+    ),
+    (
+        "engine-core",
+        &[
+            "engine-api",
+            "engine",
+            "hyper",
+            "hyper-util",
+            "http",
+            "http-body-util",
+        ],
+    ),
     ("engine-api", &["engine"]),
 ];
 
@@ -23,7 +45,11 @@ pub(crate) fn run() -> Result<(), String> {
         eprintln!("xtask tidy: layering and file docs are clean");
         return Ok(());
     }
-    Err(format!("tidy found {} problem(s):\n  {}", problems.len(), problems.join("\n  ")))
+    Err(format!(
+        "tidy found {} problem(s):\n  {}",
+        problems.len(),
+        problems.join("\n  ")
+    ))
 }
 
 fn layering_problems() -> Result<Vec<String>, String> {
@@ -32,11 +58,28 @@ fn layering_problems() -> Result<Vec<String>, String> {
     for (krate, forbidden) in FORBIDDEN {
         let tree = command_output(
             &cargo,
-            &["tree", "-p", krate, "-e", "normal", "--prefix", "none", "--format", "{p}", "--all-features"],
+            &[
+                "tree",
+                "-p",
+                krate,
+                "-e",
+                "normal",
+                "--prefix",
+                "none",
+                "--format",
+                "{p}",
+                "--all-features",
+            ],
         )?;
-        for dependency in tree.lines().skip(1).filter_map(|line| line.split_whitespace().next()) {
+        for dependency in tree
+            .lines()
+            .skip(1)
+            .filter_map(|line| line.split_whitespace().next())
+        {
             if forbidden.contains(&dependency) {
-                problems.push(format!("{krate} depends on {dependency}, which is above it or HTTP-only"));
+                problems.push(format!(
+                    "{krate} depends on {dependency}, which is above it or HTTP-only"
+                ));
             }
         }
     }
@@ -57,16 +100,24 @@ fn file_doc_problems() -> Vec<String> {
             problems.push(format!("{} cannot be read", relative(&root, &file)));
             continue;
         };
-        let first = text.lines().map(str::trim).find(|line| !line.is_empty() && !line.starts_with("#!["));
+        let first = text
+            .lines()
+            .map(str::trim)
+            .find(|line| !line.is_empty() && !line.starts_with("#!["));
         if !first.is_some_and(|line| line.starts_with("//!")) {
-            problems.push(format!("{} does not open with a `//!` line saying what it is for", relative(&root, &file)));
+            problems.push(format!(
+                "{} does not open with a `//!` line saying what it is for",
+                relative(&root, &file)
+            ));
         }
     }
     problems
 }
 
 fn collect_rust_files(dir: &Path, files: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         let name = entry.file_name();
@@ -82,7 +133,10 @@ fn collect_rust_files(dir: &Path, files: &mut Vec<PathBuf>) {
 }
 
 fn relative(root: &Path, path: &Path) -> String {
-    path.strip_prefix(root).unwrap_or(path).display().to_string()
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .display()
+        .to_string()
 }
 
 #[cfg(test)]
