@@ -827,11 +827,10 @@ impl Session {
             if let Some(entry) = state.tasks.entries.get_mut(&id) {
                 entry.state.running = left > 0;
             }
-            if let Some((name, value)) = returned {
-                if !value.is_null() {
+            if let Some((name, value)) = returned
+                && !value.is_null() {
                     state.returns.insert(name, value);
                 }
-            }
         }
         self.inner
             .runs_ended
@@ -841,11 +840,10 @@ impl Session {
     /// Clears `force_termination` once the scheduler acted on it.
     pub(crate) fn termination_taken(&self, id: TaskId) {
         let mut state = self.inner.state.write();
-        if let Some(entry) = state.tasks.entries.get_mut(&id) {
-            if entry.spec.force_termination {
+        if let Some(entry) = state.tasks.entries.get_mut(&id)
+            && entry.spec.force_termination {
                 Arc::make_mut(&mut entry.spec).force_termination = false;
             }
-        }
     }
 
     /// Appends `record` to the log (outside the lock), then updates the state
@@ -974,8 +972,8 @@ impl State {
             spec.force_termination = false;
         }
         let mut replaces = None;
-        if spec.name != name {
-            if let Some(other) = self.tasks.names.get(&spec.name).copied() {
+        if spec.name != name
+            && let Some(other) = self.tasks.names.get(&spec.name).copied() {
                 match self.config.task_pre_exist {
                     OnExists::Raise => return Err(conflict(&spec.name)),
                     OnExists::Ignore => return Ok(PatchPlan::Ignored(id)),
@@ -983,7 +981,6 @@ impl State {
                     OnExists::Rename => spec.name = self.tasks.free_name(&spec.name),
                 }
             }
-        }
         self.validate(&spec)?;
         Ok(PatchPlan::Change {
             id,

@@ -138,10 +138,10 @@ impl Bound {
             },
             Value::Time(t) => self.time.map(|b| t.cmp(&b)),
             Value::Str(s) => {
-                if let Some(b) = self.time {
-                    if let Some(t) = time::parse(s).and_then(|parsed| parsed.first_instant(zone)) {
-                        return Some(t.cmp(&b));
-                    }
+                if let Some(b) = self.time
+                    && let Some(t) = time::parse(s).and_then(|parsed| parsed.first_instant(zone))
+                {
+                    return Some(t.cmp(&b));
                 }
                 self.text.as_deref().map(|text| s.cmp(text))
             }

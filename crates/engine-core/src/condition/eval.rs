@@ -441,14 +441,13 @@ impl Span {
 fn resolve<'s>(named: Option<&'s str>, ctx: &EvalContext<'s>) -> Result<&'s str, Error> {
     match named {
         Some(name) => {
-            if let Some(exists) = ctx.task_exists {
-                if !exists(name) {
+            if let Some(exists) = ctx.task_exists
+                && !exists(name) {
                     return Err(Error::new(
                         ErrorKind::Evaluation,
                         format!("unknown task '{name}'"),
                     ));
                 }
-            }
             Ok(name)
         }
         None => ctx

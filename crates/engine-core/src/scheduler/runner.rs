@@ -741,11 +741,10 @@ impl Runner {
     async fn shutdown(&mut self, graceful: bool) -> Result<(), Error> {
         tracing::info!(graceful, "scheduler shutting down");
         let mut result = Ok(());
-        if graceful {
-            if let Err(e) = self.special_tasks(|spec| spec.on_shutdown).await {
+        if graceful
+            && let Err(e) = self.special_tasks(|spec| spec.on_shutdown).await {
                 result = Err(e);
             }
-        }
         let now = self.session.now();
         let permanent: Vec<RunId> = {
             let ids: Vec<TaskId> = self.running.values().map(|r| r.task).collect();
@@ -796,11 +795,10 @@ impl Runner {
             tokio::select! {
                 biased;
                 Some(joined) = self.runs.join_next_with_id(), if !self.runs.is_empty() => {
-                    if let Err(e) = self.joined(joined) {
-                        if result.is_ok() {
+                    if let Err(e) = self.joined(joined)
+                        && result.is_ok() {
                             result = Err(e);
                         }
-                    }
                 }
                 event = self.events.recv() => {
                     if let Some(Event::Terminate { task, reason }) = event {
@@ -826,11 +824,10 @@ impl Drop for Runner {
         let now = self.session.now();
         let left: Vec<RunId> = self.running.keys().copied().collect();
         for run in left {
-            if let Some(running) = self.running.get_mut(&run) {
-                if running.stopping.is_none() {
+            if let Some(running) = self.running.get_mut(&run)
+                && running.stopping.is_none() {
                     running.stopping = Some((TerminateReason::Shutdown, now));
                 }
-            }
             if let Err(e) = self.drop_run(run) {
                 tracing::error!(error = %e, "could not log the end of a dropped run");
             }
@@ -860,11 +857,10 @@ fn earliest(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTi
 /// whether it counts scheduler cycles.
 fn watch(cond: &Condition, owner: &str, named: &mut HashSet<String>, cycles: &mut bool) {
     let mut add = |name: &Option<String>| {
-        if let Some(name) = name {
-            if name != owner {
+        if let Some(name) = name
+            && name != owner {
                 named.insert(name.clone());
             }
-        }
     };
     match cond {
         Condition::Not(item) => watch(item, owner, named, cycles),

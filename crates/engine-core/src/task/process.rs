@@ -80,11 +80,10 @@ pub(super) async fn run(
     params: &Map<String, Value>,
     cancel: &CancellationToken,
 ) -> RunOutcome {
-    if let Some(dir) = cwd {
-        if let Err(message) = check_dir(dir) {
+    if let Some(dir) = cwd
+        && let Err(message) = check_dir(dir) {
             return RunOutcome::Fail(message);
         }
-    }
     let run_dir = match RunDir::create() {
         Ok(run_dir) => run_dir,
         Err(err) => {

@@ -170,14 +170,13 @@ fn terms(body: &str, text: &str) -> Result<i128, Error> {
     let mut first = true;
     loop {
         rest = rest.trim_start();
-        if !first {
-            if let Some(after) = rest.strip_prefix(',') {
+        if !first
+            && let Some(after) = rest.strip_prefix(',') {
                 rest = after.trim_start();
                 if rest.is_empty() {
                     return Err(expected(text, ","));
                 }
             }
-        }
         if rest.is_empty() {
             if first {
                 return Err(expected(text, ""));
@@ -293,8 +292,8 @@ fn iso(body: &str, text: &str) -> Result<i128, Error> {
     let mut designators: &[(char, Nanos)] = &DATE;
     let mut in_time = false;
     while !rest.is_empty() {
-        if !in_time {
-            if let Some(after) = rest.strip_prefix(['T', 't']) {
+        if !in_time
+            && let Some(after) = rest.strip_prefix(['T', 't']) {
                 in_time = true;
                 designators = &TIME;
                 rest = after;
@@ -303,7 +302,6 @@ fn iso(body: &str, text: &str) -> Result<i128, Error> {
                 }
                 continue;
             }
-        }
         let (value, after) = number(rest).ok_or_else(|| iso_error(rest))?;
         let designator = after
             .chars()

@@ -142,10 +142,10 @@ impl Filter {
                 Op::Not | Op::Regex => {}
             }
         }
-        if let (Some(min), Some(max)) = (constraint.min, constraint.max) {
-            if same(min, max) == Some(Ordering::Greater) {
-                unsatisfiable = true;
-            }
+        if let (Some(min), Some(max)) = (constraint.min, constraint.max)
+            && same(min, max) == Some(Ordering::Greater)
+        {
+            unsatisfiable = true;
         }
         if unsatisfiable {
             constraint.values = Some(Vec::new());

@@ -3,6 +3,7 @@
 //! canonical text.
 
 use std::collections::BTreeSet;
+use std::sync::LazyLock;
 
 use serde_json::{Value, json};
 
@@ -63,51 +64,25 @@ fn deviations() -> Vec<(&'static str, &'static str, Option<Value>)> {
 }
 
 /// Inputs (all valid) that are not written canonically, with our canonical text.
-const NOT_CANONICAL: &[(&str, &str)] = &[
-    ("~ always false", "~always false"),
-    (
-        "~always true & ~~(always true | ~always true & ~(~~always true | ~always true))",
-        "~always true & (always true | ~always true & ~(always true | ~always true))",
-    ),
-    (
-        "after task 'run_daily' \n                        & time of day between 08:00 and 17:00\n                        & ~has failed today",
-        "after task 'run_daily' & time of day between 08:00 and 17:00 & ~has failed today",
-    ),
-    (
-        "\n    after task 'task_simple_1'\n    & after task 'task_simple_2'\n",
-        "after task 'task_simple_1' & after task 'task_simple_2'",
-    ),
-    (
-        "\n    after task 'task_simple_1'\n    & task 'task_simple_2' has failed today\n",
-        "after task 'task_simple_1' & task 'task_simple_2' has failed today",
-    ),
-    (
-        "\n    after task 'task_simple_1'\n    & task 'task_simple_2' has succeeded today before 10:00\n",
-        "after task 'task_simple_1' & task 'task_simple_2' has succeeded today before 10:00",
-    ),
-    (
-        "\n    daily between 08:00 and 11:00 \n    | daily between 13:00 and 16:00\n",
-        "daily between 08:00 and 11:00 | daily between 13:00 and 16:00",
-    ),
-    (
-        "\n    weekly on Monday\n    | weekly on Tuesday\n",
-        "weekly on Monday | weekly on Tuesday",
-    ),
-    (
-        "\n            after task 'task_a' failed \n            | after task 'task_b' failed\n            | after task 'task_c' failed",
-        "after task 'task_a' failed | after task 'task_b' failed | after task 'task_c' failed",
-    ),
-    (
-        "(\n            daily between 08:00 and 09:00 \n            | daily between 15:00 and 17:00\n        ) \n        & ~has failed today\n    ",
-        "(daily between 08:00 and 09:00 | daily between 15:00 and 17:00) & ~has failed today",
-    ),
-    (
-        QUIRK_P1,
-        "time of day between 08:00 and 10:00 & time of week between Monday and Friday | \
-         time of day between 14:00 and 16:00 & ~time of week between Monday and Friday",
-    ),
-    ("", "false"),
-];
+/// Valid inputs not written canonically, with their canonical text
+/// (`testdata/cond_not_canonical.json`, shared with the other `cond_parse`
+/// vector test); every other valid input prints as itself.
+static NOT_CANONICAL: LazyLock<Vec<(String, String)>> = LazyLock::new(|| {
+    let text = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/cond_not_canonical.json"
+    ));
+    let doc: Value = serde_json::from_str(text).expect("cond_not_canonical.json is JSON");
+    doc["not_canonical"]
+        .as_array()
+        .expect("a not_canonical list")
+        .iter()
+        .map(|pair| {
+            let text = |i: usize| pair[i].as_str().expect("a pair of texts").to_owned();
+            (text(0), text(1))
+        })
+        .collect()
+});
 
 #[test]
 fn cond_parse_vectors() {
