@@ -388,22 +388,32 @@ async fn a_client_that_stops_reading_is_cut_off_and_frees_the_slot() {
     let config = ServeConfig::default()
         .with_max_connections(1)
         .with_write_timeout(timeout);
-    let server = start(service, config).await;
-    // Pipelined requests for about 40 MB of responses, never read: the
-    // server's writes fill the socket buffers and stall.
+    let server = start(service.with_body_limit(16 << 20), config).await;
+    // An 8 MB response, more than the socket buffers hold.
+    let big = json!({"big": "x".repeat(8 << 20)}).to_string();
+    let patch = format!(
+        "PATCH /parameters HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{big}",
+        big.len()
+    );
+    let (status, _, _) = exchange(server.addr, patch.as_bytes())
+        .await
+        .expect("a response");
+    assert_eq!(status, 200);
+
+    // Asked for, never read: the response stays in flight, so the connection
+    // is busy and cannot be closed to make room; only the write timeout ends it.
     let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
     socket.set_recv_buffer_size(4096).expect("a small buffer");
-    let stream = socket.connect(server.addr).await.expect("connected");
-    let (reader, mut writer) = stream.into_split();
-    let request = b"GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n".repeat(2000);
-    let writing = tokio::spawn(async move {
-        // Fails once the server gives up on the connection.
-        let _ = writer.write_all(&request).await;
-        writer
-    });
+    let mut stalled = socket.connect(server.addr).await.expect("connected");
+    stalled
+        .write_all(b"GET /parameters HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("sent");
+    tokio::time::sleep(Duration::from_millis(100)).await;
 
     // With the one slot taken, a second client is served only once the server
     // has given up on the first.
+    let started = tokio::time::Instant::now();
     let served = tokio::time::timeout(
         timeout * 20,
         exchange(
@@ -413,8 +423,12 @@ async fn a_client_that_stops_reading_is_cut_off_and_frees_the_slot() {
     )
     .await;
     assert_eq!(served.ok().flatten().map(|r| r.0), Some(200));
-    drop(reader);
-    drop(writing.await);
+    let waited = started.elapsed();
+    assert!(waited >= timeout - Duration::from_millis(100), "{waited:?}");
+    // The stalled client gets part of the response, then the connection ends.
+    let mut got = Vec::new();
+    let _ = stalled.read_to_end(&mut got).await;
+    assert!(got.len() < big.len(), "{} bytes", got.len());
     assert_eq!(server.stop().await.ok(), Some(()));
 }
 
