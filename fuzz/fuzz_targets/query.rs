@@ -177,8 +177,12 @@ fuzz_target!(|data: &[u8]| {
         }
         Err(error) => check_span(query, error.span()),
     }
-    if let Ok(filter) = FilterOptions::default().with_local(helsinki).parse(query) {
-        exercise(&filter, query);
+    // The zone only matters for times; skipping regexes here keeps the run from
+    // compiling every pattern a third time.
+    if !query.contains("$regex") {
+        if let Ok(filter) = FilterOptions::default().with_local(helsinki).parse(query) {
+            exercise(&filter, query);
+        }
     }
     if let Ok(serde_json::Value::Object(map)) = serde_json::from_str(query) {
         if let Ok(filter) = Filter::from_json(&map) {
