@@ -33,18 +33,23 @@ static LOG: LazyLock<MemoryLogStore> = LazyLock::new(|| {
         for (j, seconds) in offsets.into_iter().enumerate() {
             let task = [OWNER, "a", "b"][(i + j) % 3];
             let action = Action::ALL[(i * 7 + j) % Action::ALL.len()];
-            log.append(LogRecord::new(task, action, at + TimeDelta::seconds(seconds)));
+            log.append(LogRecord::new(
+                task,
+                action,
+                at + TimeDelta::seconds(seconds),
+            ));
         }
     }
     log
 });
 
-static PARAMS: LazyLock<Map<String, Value>> = LazyLock::new(|| {
-    match json!({"env": "prod", "k": "v", "n": 1, "flag": true, "none": null}) {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    }
-});
+static PARAMS: LazyLock<Map<String, Value>> =
+    LazyLock::new(
+        || match json!({"env": "prod", "k": "v", "n": 1, "flag": true, "none": null}) {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        },
+    );
 
 /// Every task exists except `ghost`.
 fn exists(name: &str) -> bool {

@@ -53,8 +53,14 @@ fn rolls(period: &Period, text: &str) {
     for &at in LOCAL_TIMES.iter() {
         let inside = period.contains(at);
         if let Some(back) = period.rollback(at) {
-            assert!(back.start <= back.end, "{text:?} rolled back from {at}: {back:?}");
-            assert!(back.end <= at, "{text:?} rolled back from {at} ends after it: {back:?}");
+            assert!(
+                back.start <= back.end,
+                "{text:?} rolled back from {at}: {back:?}"
+            );
+            assert!(
+                back.end <= at,
+                "{text:?} rolled back from {at} ends after it: {back:?}"
+            );
             if !matches!(period, Period::All(_) | Period::Any(_)) {
                 assert_eq!(
                     back.end == at,
@@ -64,8 +70,14 @@ fn rolls(period: &Period, text: &str) {
             }
         }
         if let Some(forward) = period.rollforward(at) {
-            assert!(forward.start <= forward.end, "{text:?} rolled forward from {at}: {forward:?}");
-            assert!(forward.start >= at, "{text:?} rolled forward from {at} starts before it: {forward:?}");
+            assert!(
+                forward.start <= forward.end,
+                "{text:?} rolled forward from {at}: {forward:?}"
+            );
+            assert!(
+                forward.start >= at,
+                "{text:?} rolled forward from {at} starts before it: {forward:?}"
+            );
             if !matches!(period, Period::All(_) | Period::Any(_)) {
                 assert_eq!(
                     forward.start == at,
@@ -78,10 +90,16 @@ fn rolls(period: &Period, text: &str) {
     for tz in ZONES {
         for &now in INSTANTS.iter() {
             if let Some(back) = period.rollback_in(tz, now) {
-                assert!(back.start <= back.end && back.end <= now, "{text:?} rolled back in {tz} from {now}: {back:?}");
+                assert!(
+                    back.start <= back.end && back.end <= now,
+                    "{text:?} rolled back in {tz} from {now}: {back:?}"
+                );
             }
             if let Some(forward) = period.rollforward_in(tz, now) {
-                assert!(forward.start <= forward.end && forward.start >= now, "{text:?} rolled forward in {tz} from {now}: {forward:?}");
+                assert!(
+                    forward.start <= forward.end && forward.start >= now,
+                    "{text:?} rolled forward in {tz} from {now}: {forward:?}"
+                );
             }
         }
     }
@@ -108,7 +126,10 @@ fn period(text: &str) {
 fn anchored(anchored: AnchoredPeriod, text: &str) {
     for &at in LOCAL_TIMES.iter() {
         let change = anchored.next_change(at);
-        assert!(change > at, "{text:?} at {at}: next_change {change} is not after it");
+        assert!(
+            change > at,
+            "{text:?} at {at}: next_change {change} is not after it"
+        );
     }
     rolls(&Period::Anchored(anchored), text);
 }

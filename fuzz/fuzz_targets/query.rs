@@ -106,14 +106,21 @@ fn field_type(value: Value<'_>) -> Option<FieldType> {
 
 /// Which records `filter` keeps, and the push-down check for each kept one.
 fn kept(filter: &Filter, query: &str) -> Vec<bool> {
-    let json = JSON_RECORDS.iter().map(|r| (r as &dyn Record, filter.matches(r)));
-    let typed = TYPED_RECORDS.iter().map(|r| (r as &dyn Record, filter.matches(r)));
+    let json = JSON_RECORDS
+        .iter()
+        .map(|r| (r as &dyn Record, filter.matches(r)));
+    let typed = TYPED_RECORDS
+        .iter()
+        .map(|r| (r as &dyn Record, filter.matches(r)));
     let mut kept = Vec::new();
     for (record, matches) in json.chain(typed) {
         kept.push(matches);
         for field in filter.fields() {
             let Some(value) = record.field(field) else {
-                assert!(!matches, "{query:?} keeps a record without the field '{field}'");
+                assert!(
+                    !matches,
+                    "{query:?} keeps a record without the field '{field}'"
+                );
                 continue;
             };
             let Some(field_type) = field_type(value) else {
@@ -179,14 +186,14 @@ fuzz_target!(|data: &[u8]| {
     }
     // The zone only matters for times; skipping regexes here keeps the run from
     // compiling every pattern a third time.
-    if !query.contains("$regex") {
-        if let Ok(filter) = FilterOptions::default().with_local(helsinki).parse(query) {
-            exercise(&filter, query);
-        }
+    if !query.contains("$regex")
+        && let Ok(filter) = FilterOptions::default().with_local(helsinki).parse(query)
+    {
+        exercise(&filter, query);
     }
-    if let Ok(serde_json::Value::Object(map)) = serde_json::from_str(query) {
-        if let Ok(filter) = Filter::from_json(&map) {
-            exercise(&filter, query);
-        }
+    if let Ok(serde_json::Value::Object(map)) = serde_json::from_str(query)
+        && let Ok(filter) = Filter::from_json(&map)
+    {
+        exercise(&filter, query);
     }
 });
