@@ -442,12 +442,13 @@ fn resolve<'s>(named: Option<&'s str>, ctx: &EvalContext<'s>) -> Result<&'s str,
     match named {
         Some(name) => {
             if let Some(exists) = ctx.task_exists
-                && !exists(name) {
-                    return Err(Error::new(
-                        ErrorKind::Evaluation,
-                        format!("unknown task '{name}'"),
-                    ));
-                }
+                && !exists(name)
+            {
+                return Err(Error::new(
+                    ErrorKind::Evaluation,
+                    format!("unknown task '{name}'"),
+                ));
+            }
             Ok(name)
         }
         None => ctx

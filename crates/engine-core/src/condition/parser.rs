@@ -224,9 +224,10 @@ fn any(items: Vec<Condition>) -> Condition {
 /// The only item of `items`, or `build(items)` when there are several.
 fn single_or(mut items: Vec<Condition>, build: fn(Vec<Condition>) -> Condition) -> Condition {
     if items.len() == 1
-        && let Some(item) = items.pop() {
-            return item;
-        }
+        && let Some(item) = items.pop()
+    {
+        return item;
+    }
     build(items)
 }
 

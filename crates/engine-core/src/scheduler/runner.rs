@@ -741,10 +741,9 @@ impl Runner {
     async fn shutdown(&mut self, graceful: bool) -> Result<(), Error> {
         tracing::info!(graceful, "scheduler shutting down");
         let mut result = Ok(());
-        if graceful
-            && let Err(e) = self.special_tasks(|spec| spec.on_shutdown).await {
-                result = Err(e);
-            }
+        if graceful && let Err(e) = self.special_tasks(|spec| spec.on_shutdown).await {
+            result = Err(e);
+        }
         let now = self.session.now();
         let permanent: Vec<RunId> = {
             let ids: Vec<TaskId> = self.running.values().map(|r| r.task).collect();
@@ -825,9 +824,10 @@ impl Drop for Runner {
         let left: Vec<RunId> = self.running.keys().copied().collect();
         for run in left {
             if let Some(running) = self.running.get_mut(&run)
-                && running.stopping.is_none() {
-                    running.stopping = Some((TerminateReason::Shutdown, now));
-                }
+                && running.stopping.is_none()
+            {
+                running.stopping = Some((TerminateReason::Shutdown, now));
+            }
             if let Err(e) = self.drop_run(run) {
                 tracing::error!(error = %e, "could not log the end of a dropped run");
             }
@@ -858,9 +858,10 @@ fn earliest(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTi
 fn watch(cond: &Condition, owner: &str, named: &mut HashSet<String>, cycles: &mut bool) {
     let mut add = |name: &Option<String>| {
         if let Some(name) = name
-            && name != owner {
-                named.insert(name.clone());
-            }
+            && name != owner
+        {
+            named.insert(name.clone());
+        }
     };
     match cond {
         Condition::Not(item) => watch(item, owner, named, cycles),

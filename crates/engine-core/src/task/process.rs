@@ -81,9 +81,10 @@ pub(super) async fn run(
     cancel: &CancellationToken,
 ) -> RunOutcome {
     if let Some(dir) = cwd
-        && let Err(message) = check_dir(dir) {
-            return RunOutcome::Fail(message);
-        }
+        && let Err(message) = check_dir(dir)
+    {
+        return RunOutcome::Fail(message);
+    }
     let run_dir = match RunDir::create() {
         Ok(run_dir) => run_dir,
         Err(err) => {

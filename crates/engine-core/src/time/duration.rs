@@ -170,13 +170,12 @@ fn terms(body: &str, text: &str) -> Result<i128, Error> {
     let mut first = true;
     loop {
         rest = rest.trim_start();
-        if !first
-            && let Some(after) = rest.strip_prefix(',') {
-                rest = after.trim_start();
-                if rest.is_empty() {
-                    return Err(expected(text, ","));
-                }
+        if !first && let Some(after) = rest.strip_prefix(',') {
+            rest = after.trim_start();
+            if rest.is_empty() {
+                return Err(expected(text, ","));
             }
+        }
         if rest.is_empty() {
             if first {
                 return Err(expected(text, ""));
@@ -292,16 +291,15 @@ fn iso(body: &str, text: &str) -> Result<i128, Error> {
     let mut designators: &[(char, Nanos)] = &DATE;
     let mut in_time = false;
     while !rest.is_empty() {
-        if !in_time
-            && let Some(after) = rest.strip_prefix(['T', 't']) {
-                in_time = true;
-                designators = &TIME;
-                rest = after;
-                if rest.is_empty() {
-                    return Err(iso_error(body));
-                }
-                continue;
+        if !in_time && let Some(after) = rest.strip_prefix(['T', 't']) {
+            in_time = true;
+            designators = &TIME;
+            rest = after;
+            if rest.is_empty() {
+                return Err(iso_error(body));
             }
+            continue;
+        }
         let (value, after) = number(rest).ok_or_else(|| iso_error(rest))?;
         let designator = after
             .chars()
