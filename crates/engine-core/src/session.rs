@@ -828,9 +828,10 @@ impl Session {
                 entry.state.running = left > 0;
             }
             if let Some((name, value)) = returned
-                && !value.is_null() {
-                    state.returns.insert(name, value);
-                }
+                && !value.is_null()
+            {
+                state.returns.insert(name, value);
+            }
         }
         self.inner
             .runs_ended
@@ -841,9 +842,10 @@ impl Session {
     pub(crate) fn termination_taken(&self, id: TaskId) {
         let mut state = self.inner.state.write();
         if let Some(entry) = state.tasks.entries.get_mut(&id)
-            && entry.spec.force_termination {
-                Arc::make_mut(&mut entry.spec).force_termination = false;
-            }
+            && entry.spec.force_termination
+        {
+            Arc::make_mut(&mut entry.spec).force_termination = false;
+        }
     }
 
     /// Appends `record` to the log (outside the lock), then updates the state
@@ -973,14 +975,15 @@ impl State {
         }
         let mut replaces = None;
         if spec.name != name
-            && let Some(other) = self.tasks.names.get(&spec.name).copied() {
-                match self.config.task_pre_exist {
-                    OnExists::Raise => return Err(conflict(&spec.name)),
-                    OnExists::Ignore => return Ok(PatchPlan::Ignored(id)),
-                    OnExists::Replace => replaces = Some(other),
-                    OnExists::Rename => spec.name = self.tasks.free_name(&spec.name),
-                }
+            && let Some(other) = self.tasks.names.get(&spec.name).copied()
+        {
+            match self.config.task_pre_exist {
+                OnExists::Raise => return Err(conflict(&spec.name)),
+                OnExists::Ignore => return Ok(PatchPlan::Ignored(id)),
+                OnExists::Replace => replaces = Some(other),
+                OnExists::Rename => spec.name = self.tasks.free_name(&spec.name),
             }
+        }
         self.validate(&spec)?;
         Ok(PatchPlan::Change {
             id,
