@@ -153,6 +153,8 @@ struct Inner {
     receiver: Mutex<Option<mpsc::UnboundedReceiver<Event>>>,
     /// A `Changed` event is in the channel and not yet taken.
     change_pending: AtomicBool,
+    /// What the changes since the scheduler last looked touched.
+    touched: Mutex<Touched>,
     /// Bumped whenever a run ends.
     runs_ended: watch::Sender<u64>,
 }
@@ -168,6 +170,22 @@ struct State {
     running: HashMap<TaskId, u32>,
     /// Bumped on every change of definitions, parameters or config.
     version: u64,
+}
+
+/// What changes touched since the scheduler last looked, so it re-checks only
+/// the tasks whose decision may have changed.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct Touched {
+    /// Everything (the configuration or the functions changed).
+    pub(crate) all: bool,
+    /// Some definition changed: the index of who watches whom is stale.
+    pub(crate) definitions: bool,
+    /// Tasks created or changed.
+    pub(crate) tasks: std::collections::HashSet<TaskId>,
+    /// Names that appeared or went away: tasks whose conditions name them.
+    pub(crate) names: std::collections::HashSet<String>,
+    /// The session parameters changed: tasks whose conditions read them.
+    pub(crate) parameters: bool,
 }
 
 /// Tasks in insertion order with a name index.
@@ -217,6 +235,7 @@ impl Session {
                 events,
                 receiver: Mutex::new(Some(receiver)),
                 change_pending: AtomicBool::new(false),
+                touched: Mutex::new(Touched::default()),
                 runs_ended: watch::Sender::new(0),
             }),
         }
@@ -254,7 +273,7 @@ impl Session {
             state.version += 1;
             state.config.clone()
         };
-        self.changed();
+        self.changed(|touched| touched.all = true);
         Ok(config)
     }
 
@@ -267,7 +286,7 @@ impl Session {
             .write()
             .functions
             .insert(name.into(), function);
-        self.changed();
+        self.changed(|touched| touched.all = true);
     }
 
     /// Registers a blocking function under `name`.
@@ -388,7 +407,7 @@ impl Session {
             } else {
                 Some(self.inner.log.summary(&final_name)?)
             };
-            let view = {
+            let (id, view) = {
                 let mut state = self.inner.state.write();
                 let now_taken = state.tasks.names.contains_key(&final_name);
                 if now_taken != replacing {
@@ -406,9 +425,13 @@ impl Session {
                     }
                 };
                 state.version += 1;
-                state.view(id)
+                (id, state.view(id))
             };
-            self.changed();
+            self.changed(|touched| {
+                touched.definitions = true;
+                touched.tasks.insert(id);
+                touched.names.insert(final_name.clone());
+            });
             return view.ok_or_else(|| not_found(&final_name));
         }
         Err(conflict(&spec.name))
@@ -522,7 +545,7 @@ impl Session {
     /// No task named `name`; the changed definition is invalid (as for
     /// [`Session::create_task`]); the new name is taken under `raise`.
     pub fn update_task(&self, name: &str, patch: TaskPatch) -> Result<TaskView, Error> {
-        let view = {
+        let (id, new_name, view) = {
             let mut state = self.inner.state.write();
             let (id, spec, replaces) = match state.plan_update(name, patch)? {
                 PatchPlan::Ignored(id) => return state.view(id).ok_or_else(|| not_found(name)),
@@ -540,9 +563,18 @@ impl Session {
             }
             state.tasks.set_spec(id, *spec, new_name != name);
             state.version += 1;
-            state.view(id).ok_or_else(|| not_found(&new_name))
+            let view = state.view(id).ok_or_else(|| not_found(&new_name));
+            (id, new_name, view)
         };
-        self.changed();
+        self.changed(|touched| {
+            touched.definitions = true;
+            touched.tasks.insert(id);
+            if new_name != name {
+                // Conditions naming either name read other records now.
+                touched.names.insert(name.to_owned());
+                touched.names.insert(new_name);
+            }
+        });
         view
     }
 
@@ -570,7 +602,10 @@ impl Session {
                 reason: TerminateReason::Requested,
             });
         }
-        self.changed();
+        self.changed(|touched| {
+            touched.definitions = true;
+            touched.names.insert(name.to_owned());
+        });
         if running {
             let grace = TimeDelta::from_std(crate::scheduler::STOP_GRACE)
                 .unwrap_or(TimeDelta::seconds(5))
@@ -646,7 +681,7 @@ impl Session {
             state.version += 1;
             state.params.as_ref().clone()
         };
-        self.changed();
+        self.changed(|touched| touched.parameters = true);
         Ok(params)
     }
 
@@ -674,7 +709,8 @@ impl Session {
             state.version += 1;
             state.returns.clone()
         };
-        self.changed();
+        // No condition reads return values: only runs started later see them.
+        self.changed(|_| {});
         returns
     }
 
@@ -721,11 +757,19 @@ impl Session {
         let _ = self.inner.events.send(event);
     }
 
-    /// Wakes the scheduler with one coalesced `Changed` event.
-    fn changed(&self) {
+    /// Notes what a change touched (`note`) and wakes the scheduler with one
+    /// coalesced `Changed` event.
+    fn changed(&self, note: impl FnOnce(&mut Touched)) {
+        note(&mut self.inner.touched.lock());
         if !self.inner.change_pending.swap(true, Ordering::AcqRel) {
             self.send(Event::Changed);
         }
+    }
+
+    /// What the changes since the last call touched (the scheduler calls it
+    /// after [`Session::change_taken`], when it handles a `Changed` event).
+    pub(crate) fn take_touched(&self) -> Touched {
+        std::mem::take(&mut *self.inner.touched.lock())
     }
 
     /// Takes the event receiver (one scheduler at a time).

@@ -5,8 +5,12 @@
 //! min-heap of `(next check, task)` with lazy deletion), every task touched by
 //! an event since the last cycle (`dirty`), and the tasks whose conditions count
 //! cycles. A record of task `x` touches `x` and the tasks whose conditions name
-//! `x` (the `watchers` index); a session change touches every task. So an idle
-//! wake with thousands of tasks evaluates only the few that are due.
+//! `x` (the `watchers` index). A session change touches what it changed: a
+//! created or changed task (and, when a name appears or goes away, the tasks
+//! whose conditions name it), the tasks whose conditions read parameters when
+//! the parameters change, every task when the configuration or the functions
+//! change. So an idle wake with thousands of tasks evaluates only the few that
+//! are due, and an API change costs one task's check, not a thousand.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
@@ -43,12 +47,14 @@ struct Running {
     stopping: Option<(TerminateReason, DateTime<Utc>)>,
 }
 
-/// The index of which tasks to re-check when task `x` logs a record.
+/// The index of which tasks to re-check when task `x` logs a record, the
+/// parameters change, or a cycle passes.
 #[derive(Default)]
 struct Plan {
     version: Option<u64>,
     watchers: HashMap<String, Vec<TaskId>>,
     cycle_watchers: Vec<TaskId>,
+    param_watchers: Vec<TaskId>,
 }
 
 pub(super) struct Runner {
@@ -204,6 +210,8 @@ impl Runner {
         // Events from before this scheduler ran are stale.
         while self.events.try_recv().is_ok() {}
         self.session.change_taken();
+        // Start-up looks at every task anyway.
+        let _ = self.session.take_touched();
         self.config = self.session.config();
         self.state = SchedulerState {
             cycles: 0,
@@ -259,7 +267,6 @@ impl Runner {
 
     async fn cycle(&mut self) -> Result<(), Error> {
         self.config = self.session.config();
-        self.refresh_plan();
         let now = self.session.now();
         self.check_running(now)?;
 
@@ -341,7 +348,7 @@ impl Runner {
             || self.running.len() < self.config.max_concurrent_runs
     }
 
-    /// Rebuilds the watcher index after a session change.
+    /// Rebuilds the watcher index after a change of definitions.
     fn refresh_plan(&mut self) {
         let version = self.session.version();
         if self.plan.version == Some(version) {
@@ -353,19 +360,42 @@ impl Runner {
         };
         for task in self.session.snapshot_all() {
             let mut named = HashSet::new();
-            let mut cycles = false;
+            let mut reads = Reads::default();
             for cond in [&*task.start, &*task.end] {
-                watch(cond, &task.spec.name, &mut named, &mut cycles);
+                watch(cond, &task.spec.name, &mut named, &mut reads);
             }
             for name in named {
                 plan.watchers.entry(name).or_default().push(task.id);
             }
-            if cycles {
+            if reads.cycles {
                 plan.cycle_watchers.push(task.id);
+            }
+            if reads.parameters {
+                plan.param_watchers.push(task.id);
             }
         }
         self.plan = plan;
-        self.all_dirty = true;
+    }
+
+    /// Marks what a batch of session changes may have changed.
+    fn session_changed(&mut self) {
+        self.session.change_taken();
+        let touched = self.session.take_touched();
+        if touched.all {
+            self.all_dirty = true;
+        }
+        if touched.all || touched.definitions {
+            self.refresh_plan();
+        }
+        self.dirty.extend(touched.tasks);
+        for name in &touched.names {
+            if let Some(watchers) = self.plan.watchers.get(name) {
+                self.dirty.extend(watchers.iter().copied());
+            }
+        }
+        if touched.parameters {
+            self.dirty.extend(self.plan.param_watchers.iter().copied());
+        }
     }
 
     /// Marks what a record of `name` (task `id`) may change.
@@ -712,10 +742,7 @@ impl Runner {
                     return self.finish(run, running, outcome);
                 }
             }
-            Event::Changed => {
-                self.session.change_taken();
-                self.all_dirty = true;
-            }
+            Event::Changed => self.session_changed(),
             Event::Terminate { task, reason } => {
                 let now = self.session.now();
                 let runs: Vec<RunId> = self
@@ -853,9 +880,18 @@ fn earliest(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTi
     }
 }
 
+/// What a condition reads besides the log of named tasks.
+#[derive(Default)]
+struct Reads {
+    /// The scheduler's cycle count.
+    cycles: bool,
+    /// The session parameters.
+    parameters: bool,
+}
+
 /// Collects the task names `cond` reads records of (other than `owner`), and
-/// whether it counts scheduler cycles.
-fn watch(cond: &Condition, owner: &str, named: &mut HashSet<String>, cycles: &mut bool) {
+/// what else it reads.
+fn watch(cond: &Condition, owner: &str, named: &mut HashSet<String>, reads: &mut Reads) {
     let mut add = |name: &Option<String>| {
         if let Some(name) = name
             && name != owner
@@ -864,10 +900,10 @@ fn watch(cond: &Condition, owner: &str, named: &mut HashSet<String>, cycles: &mu
         }
     };
     match cond {
-        Condition::Not(item) => watch(item, owner, named, cycles),
+        Condition::Not(item) => watch(item, owner, named, reads),
         Condition::All(items) | Condition::Any(items) => {
             for item in items {
-                watch(item, owner, named, cycles);
+                watch(item, owner, named, reads);
             }
         }
         Condition::Executable { task, .. } | Condition::Status { task, .. } => add(task),
@@ -877,13 +913,12 @@ fn watch(cond: &Condition, owner: &str, named: &mut HashSet<String>, cycles: &mu
                 add(&Some(dep.clone()));
             }
         }
-        Condition::SchedulerCycles { .. } => *cycles = true,
+        Condition::SchedulerCycles { .. } => reads.cycles = true,
+        Condition::ParamExists(_) | Condition::ParamIs { .. } => reads.parameters = true,
         Condition::Constant { .. }
         | Condition::SchedulerStarted(_)
         | Condition::SchedulerRunOver(_)
         | Condition::Env(_)
-        | Condition::ParamExists(_)
-        | Condition::ParamIs { .. }
         | Condition::TimeOf(_) => {}
     }
 }

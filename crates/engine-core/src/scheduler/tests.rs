@@ -1094,3 +1094,125 @@ fn scheduler_and_session_are_send_and_sync() {
     send(&scheduler.run(std::future::pending::<()>()));
     let _ = TaskPatch::default();
 }
+
+/// One session change and how many tasks the scheduler checks again because of
+/// it (`None`: every task).
+struct Touch {
+    what: &'static str,
+    change: fn(&Session),
+    rechecked: Option<u64>,
+}
+
+/// Yields until the scheduler has nothing left to do (its counters stop moving).
+async fn settle(scheduler: &Scheduler) {
+    loop {
+        let before = scheduler.stats();
+        for _ in 0..50 {
+            tokio::task::yield_now().await;
+        }
+        if scheduler.stats() == before {
+            return;
+        }
+    }
+}
+
+/// A change costs the checks of the tasks it can affect, not of all tasks:
+/// with hundreds of tasks and a stream of API changes, full passes would keep
+/// the loop busy and delay due runs.
+#[tokio::test(start_paused = true)]
+async fn a_change_rechecks_only_the_tasks_it_touches() {
+    fn object(value: Value) -> serde_json::Map<String, Value> {
+        value.as_object().cloned().unwrap_or_default()
+    }
+    let cases = [
+        Touch {
+            what: "the priority of one task",
+            change: |s| {
+                let patch = TaskPatch {
+                    priority: Some(5),
+                    ..TaskPatch::default()
+                };
+                s.update_task("t3", patch).expect("patched");
+            },
+            rechecked: Some(1),
+        },
+        Touch {
+            what: "a rename: the task and the one whose condition names it",
+            change: |s| {
+                let patch = TaskPatch {
+                    name: Some("renamed".to_owned()),
+                    ..TaskPatch::default()
+                };
+                s.update_task("idle", patch).expect("renamed");
+            },
+            rechecked: Some(2),
+        },
+        Touch {
+            what: "a new task",
+            change: |s| {
+                let mut spec = s.default_spec(
+                    "new",
+                    TaskKind::Function {
+                        func: "ok".to_owned(),
+                    },
+                );
+                spec.start_cond = "time of day between 03:00 and 04:00".parse().expect("cond");
+                s.create_task(spec, None).expect("created");
+            },
+            rechecked: Some(1),
+        },
+        Touch {
+            what: "a parameter: the task whose condition reads parameters",
+            change: |s| {
+                s.patch_parameters(object(json!({"x": 1})), &[])
+                    .expect("parameters");
+            },
+            rechecked: Some(1),
+        },
+        Touch {
+            what: "return values: nothing",
+            change: |s| {
+                s.patch_returns(object(json!({"t1": 1})), &[]);
+            },
+            rechecked: Some(0),
+        },
+        Touch {
+            what: "the configuration: everything",
+            change: |s| {
+                s.patch_config(&object(json!({"task_priority": 1})))
+                    .expect("config");
+            },
+            rechecked: None,
+        },
+    ];
+    for case in cases {
+        let sim = Sim::simulated(utc(), "2024-01-01 00:00");
+        // After the rename, the watcher names a task that is gone.
+        sim.session
+            .patch_config(&object(json!({"silence_cond_check": true})))
+            .expect("config");
+        for i in 0..20 {
+            sim.add(&format!("t{i}"), "daily", "ok");
+        }
+        sim.add("idle", "false", "ok");
+        sim.add("watcher", "after task 'idle'", "ok");
+        sim.add("param", "param 'go' exists", "ok");
+        let tasks = sim.session.tasks().len() as u64;
+        let scheduler = sim.scheduler();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let drive = async {
+            settle(&scheduler).await;
+            let before = scheduler.stats().checks;
+            (case.change)(&sim.session);
+            settle(&scheduler).await;
+            let checks = scheduler.stats().checks - before;
+            let _ = stop.send(());
+            checks
+        };
+        let (ran, checks) = tokio::join!(scheduler.run(stopped), drive);
+        ran.expect("ran");
+        // One more: the shut condition, checked before each cycle.
+        let expected = 1 + case.rechecked.unwrap_or(tasks);
+        assert_eq!(checks, expected, "{}", case.what);
+    }
+}
