@@ -61,6 +61,63 @@ pub struct LoadConfig {
     pub tasks: usize,
     /// The seed of the random request mix.
     pub seed: u64,
+    /// How often each kind of request is drawn.
+    pub mix: Mix,
+}
+
+/// Relative weights of the request kinds, in the order of [`Kind::ALL`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mix(pub [u32; 5]);
+
+impl Default for Mix {
+    /// 40 % single-task reads, 10 % filtered lists, 15 % log windows, 20 % task
+    /// patches, 15 % parameter patches.
+    fn default() -> Mix {
+        Mix([40, 10, 15, 20, 15])
+    }
+}
+
+impl Mix {
+    /// Reads `get=40,list=10,logs=15,patch=20,params=15` (kinds left out weigh 0).
+    ///
+    /// # Errors
+    ///
+    /// An unknown kind, a weight that is not a number, or all weights 0.
+    pub fn parse(text: &str) -> Result<Mix, String> {
+        let mut weights = [0u32; 5];
+        for part in text.split(',').filter(|p| !p.trim().is_empty()) {
+            let (name, weight) = part
+                .split_once('=')
+                .ok_or_else(|| format!("expected KIND=WEIGHT, not '{part}'"))?;
+            let kind = Kind::ALL
+                .iter()
+                .position(|k| k.short() == name.trim())
+                .ok_or_else(|| {
+                    format!("unknown request kind '{name}' (get, list, logs, patch, params)")
+                })?;
+            weights[kind] = weight
+                .trim()
+                .parse()
+                .map_err(|_| format!("weight of '{name}' is not a number: '{weight}'"))?;
+        }
+        if weights.iter().all(|w| *w == 0) {
+            return Err("every weight is 0".to_owned());
+        }
+        Ok(Mix(weights))
+    }
+
+    /// A kind drawn with these weights.
+    fn draw(&self, rng: &mut Rng) -> Kind {
+        let total: u64 = self.0.iter().map(|w| u64::from(*w)).sum();
+        let mut roll = rng.below(total);
+        for (kind, weight) in Kind::ALL.iter().zip(self.0) {
+            if roll < u64::from(weight) {
+                return *kind;
+            }
+            roll -= u64::from(weight);
+        }
+        Kind::GetTask
+    }
 }
 
 /// The kinds of requests, in report order.
@@ -87,6 +144,17 @@ impl Kind {
         Kind::PatchTask,
         Kind::PatchParams,
     ];
+
+    /// The name `--mix` uses: `get`, `list`, `logs`, `patch`, `params`.
+    pub fn short(self) -> &'static str {
+        match self {
+            Kind::GetTask => "get",
+            Kind::ListTasks => "list",
+            Kind::Logs => "logs",
+            Kind::PatchTask => "patch",
+            Kind::PatchParams => "params",
+        }
+    }
 
     /// The request as the report shows it.
     pub fn label(self) -> &'static str {
@@ -375,9 +443,13 @@ async fn load(addr: SocketAddr, config: &LoadConfig) -> Vec<ConnResult> {
     let workers: Vec<_> = (0..config.connections)
         .map(|_| {
             let rng = Rng::new(seeds.next_u64());
-            tokio::spawn(connection(addr, end, config.tasks, rng))
+            tokio::spawn(connection(addr, end, config.tasks, config.mix, rng))
         })
         .collect();
+    if workers.is_empty() {
+        // No connections: the scheduler alone, for a baseline.
+        tokio::time::sleep_until(end.into()).await;
+    }
     let mut results = Vec::new();
     for worker in workers {
         match worker.await {
@@ -392,11 +464,17 @@ async fn load(addr: SocketAddr, config: &LoadConfig) -> Vec<ConnResult> {
 }
 
 /// One keep-alive connection (reconnecting after a transport error).
-async fn connection(addr: SocketAddr, end: Instant, tasks: usize, mut rng: Rng) -> ConnResult {
+async fn connection(
+    addr: SocketAddr,
+    end: Instant,
+    tasks: usize,
+    mix: Mix,
+    mut rng: Rng,
+) -> ConnResult {
     let mut result = ConnResult::default();
     let mut sender: Option<http1::SendRequest<Full<Bytes>>> = None;
     while Instant::now() < end {
-        let (kind, method, path, body) = random_request(&mut rng, tasks);
+        let (kind, method, path, body) = random_request(&mut rng, tasks, &mix);
         let started = Instant::now();
         if sender.is_none() {
             match connect(addr).await {
@@ -473,18 +551,22 @@ async fn exchange(
 }
 
 /// A random request of the mix (see the module docs).
-fn random_request(rng: &mut Rng, tasks: usize) -> (Kind, &'static str, String, Option<String>) {
+fn random_request(
+    rng: &mut Rng,
+    tasks: usize,
+    mix: &Mix,
+) -> (Kind, &'static str, String, Option<String>) {
     let tasks = u64::try_from(tasks.max(1)).unwrap_or(1);
     let task = rng.below(tasks);
-    match rng.below(100) {
-        0..40 => (Kind::GetTask, "GET", format!("/tasks/job{task}"), None),
-        40..50 => {
+    match mix.draw(rng) {
+        Kind::GetTask => (Kind::GetTask, "GET", format!("/tasks/job{task}"), None),
+        Kind::ListTasks => {
             // `job12[0-9]$`: job120 to job129, ten tasks.
             let prefix = 1 + rng.below((tasks / 10).saturating_sub(1));
             let path = format!("/tasks?name$regex=job{prefix}%5B0-9%5D%24");
             (Kind::ListTasks, "GET", path, None)
         }
-        50..65 => {
+        Kind::Logs => {
             let now = SystemTime::now()
                 .duration_since(SystemTime::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs());
@@ -497,13 +579,13 @@ fn random_request(rng: &mut Rng, tasks: usize) -> (Kind, &'static str, String, O
                 None,
             )
         }
-        65..85 => (
+        Kind::PatchTask => (
             Kind::PatchTask,
             "PATCH",
             format!("/tasks/job{task}"),
             Some(format!("{{\"priority\": {}}}", rng.below(10))),
         ),
-        _ => (
+        Kind::PatchParams => (
             Kind::PatchParams,
             "PATCH",
             "/parameters".to_owned(),

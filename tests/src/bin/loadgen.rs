@@ -7,17 +7,19 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use engine_tests::load::{LoadConfig, run};
+use engine_tests::load::{LoadConfig, Mix, run};
 
 const USAGE: &str = "\
 loadgen --engine PATH [--seconds 60] [--connections 64] [--tasks 1000] [--warmup 5] [--seed S]
+        [--mix get=40,list=10,logs=15,patch=20,params=15]
 
 Starts `engine run` (127.0.0.1, port 0, a fresh state directory) with TASKS
 command tasks on periods of 1 to 15 seconds (about 100 runs/s for 1,000 tasks),
 waits WARMUP seconds, loads the API with CONNECTIONS keep-alive connections of
 mixed reads and writes for SECONDS, then prints requests served and failed,
 latency per request kind, and the scheduler's delay read from the task log.
-Exits 1 when a request failed.
+--mix weighs the request kinds (left out: 0). --connections 0 measures the
+scheduler alone. Exits 1 when a request failed.
 ";
 
 /// The scheduler delay the engine aims under (p99).
@@ -41,6 +43,7 @@ fn main_inner() -> Result<bool, String> {
     let mut tasks = 1000usize;
     let mut warmup = 5u64;
     let mut seed = 1u64;
+    let mut mix = Mix::default();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
@@ -51,6 +54,7 @@ fn main_inner() -> Result<bool, String> {
             "--tasks" => tasks = number(&value("--tasks")?, "--tasks")?,
             "--warmup" => warmup = number(&value("--warmup")?, "--warmup")?,
             "--seed" => seed = number(&value("--seed")?, "--seed")?,
+            "--mix" => mix = Mix::parse(&value("--mix")?)?,
             "--help" | "-h" => {
                 print!("{USAGE}");
                 return Ok(true);
@@ -71,6 +75,7 @@ fn main_inner() -> Result<bool, String> {
         connections,
         tasks,
         seed,
+        mix,
     };
     let report = run(&config);
     let _ = std::fs::remove_dir_all(&dir);
