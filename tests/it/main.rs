@@ -3,4 +3,5 @@
 mod api;
 mod cond;
 mod crash;
+mod hostile;
 mod run;
