@@ -10,9 +10,9 @@
 //!
 //! The quick battery runs with the normal `cargo test`. `ENGINE_HOSTILE_FULL=1`
 //! (what `cargo xtask hostile` sets) adds more cases, 2,000 idle connections and
-//! 20,000 random garbage requests from a seeded generator (`ENGINE_HOSTILE_SEED`
-//! repeats a run), and prints the figures (see docs/reliability.md, "Hostile
-//! input").
+//! 20,000 random garbage requests (`ENGINE_HOSTILE_CASES`) from a seeded
+//! generator (`ENGINE_HOSTILE_SEED` repeats a run), and prints the figures (see
+//! docs/reliability.md, "Hostile input").
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -33,6 +33,15 @@ mod raw;
 /// Whether the full battery runs (`ENGINE_HOSTILE_FULL=1`).
 fn full() -> bool {
     std::env::var("ENGINE_HOSTILE_FULL").is_ok_and(|v| v == "1")
+}
+
+/// How many random requests the full battery sends: `ENGINE_HOSTILE_CASES`,
+/// else 20,000.
+fn random_cases() -> usize {
+    std::env::var("ENGINE_HOSTILE_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20_000)
 }
 
 /// The seed of the random parts: `ENGINE_HOSTILE_SEED`, else the clock.
@@ -926,7 +935,7 @@ fn hostile_requests_get_4xx_and_change_nothing() {
     failures.extend(round_trip_names(&server, &names));
     let mut garbage_figures = None;
     if full {
-        let figures = garbage::run(server.port, 20_000, seed);
+        let figures = garbage::run(server.port, random_cases(), seed);
         failures.extend(figures.failures.iter().cloned());
         garbage_figures = Some(figures);
     }

@@ -4,6 +4,7 @@ mod bench;
 mod ci;
 mod crash;
 mod fuzz;
+mod hostile;
 mod load;
 mod tidy;
 
@@ -26,6 +27,9 @@ Commands:
   load [--seconds 60] [--connections 64] [--tasks 1000]
                  load test (release): mixed API traffic while tasks run; latency per
                  request kind, failed requests, the scheduler's delay
+  hostile [--cases N] [--seed S]
+                 the full hostile-input battery against the binary: bad requests of every
+                 kind, slow clients, 2,000 idle connections, N random requests (20000)
   help           this text
 ";
 
@@ -50,6 +54,11 @@ fn main() -> ExitCode {
             Ok(())
         }
         Some("load") => load::run(&args[1..]),
+        Some("hostile") if args[1..].iter().any(|a| a == "--help" || a == "-h") => {
+            print!("{}", hostile::USAGE);
+            Ok(())
+        }
+        Some("hostile") => hostile::run(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print!("{HELP}");
             Ok(())
