@@ -32,6 +32,16 @@
 //! A cycle count (`scheduler has more than N cycles`) therefore counts wakes,
 //! not turns of a busy loop. A timeout fires at `start + timeout` (inclusive).
 //!
+//! # Where the loop runs
+//!
+//! On a multi-threaded tokio runtime the loop runs on a thread of its own
+//! (`engine-scheduler`, with a single-threaded runtime), so a runtime busy with
+//! other work (HTTP requests, the runs' own I/O) cannot delay its wake-ups;
+//! `main` runs go with it, every other run is spawned on the caller's runtime.
+//! On a current-thread runtime (tests with paused time among them) it runs in
+//! place. Either way, dropping the future of [`Scheduler::run`] ends the loop
+//! before the drop returns.
+//!
 //! A task with `allow_overlap` is looked at again when its condition may change
 //! or an event touches it, also while it runs: a condition that stays true
 //! while its runs go on (`true`; `daily` before the first run has ended) starts
@@ -90,6 +100,7 @@ use crate::task::RunOutcome;
 use crate::{Error, ErrorKind};
 
 mod runner;
+mod thread;
 
 #[cfg(test)]
 mod tests;
@@ -237,7 +248,7 @@ impl Scheduler {
             ));
         };
         *self.stats.lock() = SchedulerStats::default();
-        let mut runner = runner::Runner::new(
+        let runner = runner::Runner::new(
             self.session.clone(),
             self.shut_cond.clone(),
             events,
@@ -245,8 +256,11 @@ impl Scheduler {
         );
         // Dropping the runner gives the receiver back, also when this future is
         // dropped before it completes.
-        let result = runner.run(shutdown).await;
-        drop(runner);
+        let result = if thread::wanted() {
+            thread::run(runner, shutdown).await
+        } else {
+            thread::inline(runner, shutdown).await
+        };
         result.map(|()| self.stats())
     }
 }

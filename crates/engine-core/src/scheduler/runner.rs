@@ -66,6 +66,8 @@ pub(super) struct Runner {
     config: Config,
     plan: Plan,
     runs: JoinSet<RunOutcome>,
+    /// Where runs are spawned (`None`: the runtime the loop runs on).
+    runs_on: Option<tokio::runtime::Handle>,
     run_of: HashMap<tokio::task::Id, RunId>,
     running: BTreeMap<RunId, Running>,
     next_run: u64,
@@ -142,6 +144,7 @@ impl Runner {
             config,
             plan: Plan::default(),
             runs: JoinSet::new(),
+            runs_on: None,
             run_of: HashMap::new(),
             running: BTreeMap::new(),
             next_run: 0,
@@ -152,6 +155,11 @@ impl Runner {
             waiting_slot: HashSet::new(),
             shutdown_requested: false,
         }
+    }
+
+    /// Spawns runs on `runtime` instead of the runtime the loop runs on.
+    pub(super) fn spawn_runs_on(&mut self, runtime: tokio::runtime::Handle) {
+        self.runs_on = Some(runtime);
     }
 
     pub(super) async fn run<F: Future>(&mut self, shutdown: F) -> Result<(), Error> {
@@ -528,7 +536,10 @@ impl Runner {
             let outcome = execute(request).await;
             return self.finish(run, running, outcome);
         }
-        let abort = self.runs.spawn(execute(request));
+        let abort = match &self.runs_on {
+            Some(runtime) => self.runs.spawn_on(execute(request), runtime),
+            None => self.runs.spawn(execute(request)),
+        };
         self.run_of.insert(abort.id(), run);
         let running = self.running_entry(task, now, cancel, Some(abort));
         self.running.insert(run, running);

@@ -1216,3 +1216,67 @@ async fn a_change_rechecks_only_the_tasks_it_touches() {
         assert_eq!(checks, expected, "{}", case.what);
     }
 }
+
+/// On a multi-threaded runtime the loop runs on a thread of its own (a busy
+/// runtime cannot delay its wake-ups), `main` runs with it, other runs on the
+/// caller's runtime.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_multi_threaded_runtime_the_loop_has_a_thread_of_its_own() {
+    let clock = Arc::new(ManualClock::new(local(utc(), "2024-01-01 00:00")));
+    let sim = Sim::with_clock(utc(), clock, Arc::new(MemoryLogStore::default()));
+    let seen = Arc::new(parking_lot::Mutex::new(Vec::<(String, String)>::new()));
+    let log = Arc::clone(&seen);
+    sim.session.register_async("where", move |ctx| {
+        let thread = std::thread::current().name().unwrap_or("").to_owned();
+        log.lock().push((ctx.task, thread));
+        async { Ok(Value::Null) }
+    });
+    let mut main = sim.task("main", "daily", "where");
+    main.execution = Execution::Main;
+    sim.add_spec(main);
+    sim.add("spawned", "daily", "where");
+    let (stop, stopped) = oneshot::channel::<()>();
+    let scheduler = sim.scheduler();
+    let drive = async {
+        sim.wait_until(|| seen.lock().len() == 2 && sim.records("spawned").len() == 2)
+            .await;
+        let _ = stop.send(());
+    };
+    let (ran, ()) = tokio::join!(scheduler.run(stopped), drive);
+    ran.expect("ran");
+    let mut seen = seen.lock().clone();
+    seen.sort();
+    assert_eq!(
+        seen[0],
+        ("main".to_owned(), super::thread::THREAD_NAME.to_owned())
+    );
+    assert_eq!(seen[1].0, "spawned");
+    assert_ne!(seen[1].1, super::thread::THREAD_NAME);
+    assert_eq!(sim.last("main").action, Action::Success);
+}
+
+/// Dropping the future on a multi-threaded runtime ends the loop on its thread
+/// before the drop returns: runs terminated, the session free for a new one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_the_future_ends_the_loop_thread_and_its_runs() {
+    let clock = Arc::new(ManualClock::new(local(utc(), "2024-01-01 00:00")));
+    let sim = Sim::with_clock(utc(), clock, Arc::new(MemoryLogStore::default()));
+    sim.add("t", "daily", "wait");
+    let scheduler = sim.scheduler();
+    tokio::select! {
+        _ = scheduler.run(std::future::pending::<()>()) => panic!("runs until dropped"),
+        () = sim.started.notified() => {}
+    }
+    assert_eq!(
+        sim.records("t").iter().map(|r| r.0).collect::<Vec<_>>(),
+        [Action::Run, Action::Terminate]
+    );
+    assert_eq!(sim.last("t").exc_text.as_deref(), Some("shutdown"));
+    assert!(!sim.session.task("t").expect("task").state.running);
+    assert_eq!(sim.session.scheduler_state(), None);
+    // The session takes a new scheduler at once.
+    sim.scheduler()
+        .run(async {})
+        .await
+        .expect("a second scheduler runs");
+}
