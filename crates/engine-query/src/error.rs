@@ -8,8 +8,9 @@ use std::ops::Range;
 /// It names the key it is about (`timestamp$min`, or the raw text of a key that
 /// could not be decoded) and, when the filter came from a raw query string, the
 /// byte span of the offending part of that string. `Display` is one lowercase
-/// clause followed by ` at byte N` when a span is known; an invalid regex keeps
-/// the regex crate's error as its [`source`](std::error::Error::source).
+/// clause followed by ` at byte N` when a span is known. An invalid regex says
+/// what is wrong with it in the message itself (clients of the HTTP API see only
+/// the message), so it has no separate source.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{message}{}", At(self.span.as_ref()))]
 pub struct Error {
@@ -17,8 +18,6 @@ pub struct Error {
     key: Option<String>,
     span: Option<Range<usize>>,
     message: String,
-    #[source]
-    source: Option<regex::Error>,
 }
 
 /// The family an [`Error`] belongs to.
@@ -49,19 +48,12 @@ impl Error {
             key: key.map(str::to_owned),
             span: None,
             message: message.into(),
-            source: None,
         }
     }
 
     /// Attaches the byte span of the offending part of the raw query string.
     pub(crate) fn with_span(mut self, span: Option<Range<usize>>) -> Self {
         self.span = span;
-        self
-    }
-
-    /// Attaches the regex crate's error as the source.
-    pub(crate) fn with_source(mut self, source: regex::Error) -> Self {
-        self.source = Some(source);
         self
     }
 

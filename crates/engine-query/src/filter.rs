@@ -305,14 +305,29 @@ impl FilterOptions {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidRegex`] for a `$regex` pattern that does not compile,
+    /// [`ErrorKind::InvalidRegex`] for a `$regex` pattern that does not compile
+    /// or is too large, or for more than [`MAX_REGEXES`] of them;
     /// [`ErrorKind::InvalidValue`] for a `$regex` value that is not text.
     pub fn compile(&self, params: impl IntoIterator<Item = Param>) -> Result<Filter, Error> {
         let mut groups: Vec<Group> = Vec::new();
         let mut index: HashMap<String, usize> = HashMap::new();
+        let mut regexes = 0;
         for param in params {
             let test = match param.op() {
-                Op::Regex => Test::Regex(compile_regex(&param)?),
+                Op::Regex => {
+                    regexes += 1;
+                    if regexes > MAX_REGEXES {
+                        let message =
+                            format!("too many $regex parameters (at most {MAX_REGEXES} per query)");
+                        return Err(Error::new(
+                            ErrorKind::InvalidRegex,
+                            Some(param.key()),
+                            message,
+                        )
+                        .with_span(param.key_span()));
+                    }
+                    Test::Regex(compile_regex(&param)?)
+                }
                 op => Test::Bound(Bound::new(param.value(), op, &self.zone)),
             };
             let alt = Alt {
@@ -353,29 +368,71 @@ fn invalid_value(key: &str, what: &str) -> Error {
     )
 }
 
+/// The most `$regex` parameters one filter may have.
+pub const MAX_REGEXES: usize = 16;
+
+/// The most memory one compiled `$regex` may take (its program, and its lazy
+/// DFA cache). Building a regex costs time in proportion to its size, so the
+/// limit is also what bounds the time a query can spend compiling:
+/// `\w{200}` (Unicode word characters) is refused at once instead of taking a
+/// fifth of a second; `(?-u:\w){200}` is fine.
+pub const REGEX_SIZE_LIMIT: usize = 256 * 1024;
+
 /// Builds the regex of a `$regex` parameter, anchored at the start only.
 ///
-/// The pattern is compiled alone first, so that a pattern like `a)|(b`, which
-/// would turn valid inside `^(?:...)`, is rejected rather than un-anchored.
-/// Like Python's `re.match`, the match need not reach the end of the text.
+/// The pattern is checked alone first (parsed, not compiled), so that a pattern
+/// like `a)|(b`, which would turn valid inside `^(?:...)`, is rejected rather
+/// than un-anchored. Like Python's `re.match`, the match need not reach the end
+/// of the text. The compiled size is capped by [`REGEX_SIZE_LIMIT`].
 fn compile_regex(param: &Param) -> Result<Regex, Error> {
     let Literal::Text(pattern) = param.value() else {
         return Err(
             invalid_value(param.key(), "must be a string for $regex").with_span(param.value_span())
         );
     };
-    let invalid = |source: regex::Error| {
-        let message = format!("invalid regex '{pattern}' for key '{}'", param.key());
+    let invalid = |problem: String| {
+        let message = format!(
+            "invalid regex '{pattern}' for key '{}': {problem}",
+            param.key()
+        );
         Error::new(ErrorKind::InvalidRegex, Some(param.key()), message)
             .with_span(param.value_span())
-            .with_source(source)
     };
-    RegexBuilder::new(pattern).build().map_err(invalid)?;
+    regex_syntax::ParserBuilder::new()
+        .build()
+        .parse(pattern)
+        .map_err(|e| invalid(first_line(&e.to_string())))?;
+    let build = |anchored: &str| {
+        RegexBuilder::new(anchored)
+            .size_limit(REGEX_SIZE_LIMIT)
+            .dfa_size_limit(REGEX_SIZE_LIMIT)
+            .build()
+    };
     // A valid pattern fails inside the group only when it ends in an `(?x)` comment
     // that swallows the closing parenthesis; a newline ends the comment, and in
     // that mode whitespace means nothing.
-    RegexBuilder::new(&format!("^(?:{pattern})"))
-        .build()
-        .or_else(|_| RegexBuilder::new(&format!("^(?:{pattern}\n)")).build())
-        .map_err(invalid)
+    build(&format!("^(?:{pattern})"))
+        .or_else(|error| match error {
+            regex::Error::CompiledTooBig(_) => Err(error),
+            _ => build(&format!("^(?:{pattern}\n)")),
+        })
+        .map_err(|error| match error {
+            regex::Error::CompiledTooBig(limit) => invalid(format!(
+                "the pattern is too large (its compiled form exceeds {limit} bytes; \
+                 ASCII classes such as (?-u:\\w) are much smaller than Unicode ones)"
+            )),
+            other => invalid(first_line(&other.to_string())),
+        })
+}
+
+/// The first line of a multi-line library error (the regex crates draw the
+/// pattern with a caret on the lines below; our error carries the span instead).
+fn first_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .find(|line| line.starts_with("error:"))
+        .map_or_else(
+            || text.lines().next().unwrap_or(text).to_owned(),
+            |line| line.trim_start_matches("error:").trim().to_owned(),
+        )
 }

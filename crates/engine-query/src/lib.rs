@@ -72,7 +72,7 @@ mod value;
 mod tests;
 
 pub use crate::error::{Error, ErrorKind};
-pub use crate::filter::{Constraint, Filter, FilterOptions, Schema};
+pub use crate::filter::{Constraint, Filter, FilterOptions, MAX_REGEXES, REGEX_SIZE_LIMIT, Schema};
 pub use crate::op::Op;
 pub use crate::record::Record;
 pub use crate::syntax::{Param, parse_query};
