@@ -55,16 +55,8 @@ pub(super) fn next_change(
         // one always true, always true): nothing makes it change.
         Condition::All(items) if items.iter().any(|item| constant(item) == Some(false)) => None,
         Condition::Any(items) if items.iter().any(|item| constant(item) == Some(true)) => None,
-        Condition::All(items) | Condition::Any(items) => {
-            let mut earliest = None;
-            for item in items {
-                earliest = earliest_of(
-                    earliest,
-                    next_change(item, ctx, retries, CountCompare::default())?,
-                );
-            }
-            earliest
-        }
+        Condition::All(items) => decider_change(items, false, ctx, retries)?,
+        Condition::Any(items) => decider_change(items, true, ctx, retries)?,
         Condition::TimeOf(spec) => period_change(&spec.period, ctx),
         Condition::Executable { task, schedule, .. } => {
             let task = resolve(task.as_deref(), ctx)?;
@@ -112,6 +104,29 @@ pub(super) fn next_change(
         "next change must be after now"
     );
     Ok(found.filter(|t| *t > now))
+}
+
+/// The next change of an `All` (`absorbing` false) or an `Any` (`absorbing`
+/// true), looked at the way evaluation does, left to right: while an item has
+/// the absorbing value it decides the whole, so its own next change is the
+/// whole's (later items are neither needed nor evaluated: an item `eval` never
+/// reaches cannot make `next_change` fail). Otherwise every item may change the
+/// whole: the earliest of theirs.
+fn decider_change(
+    items: &[Condition],
+    absorbing: bool,
+    ctx: &EvalContext<'_>,
+    retries: u64,
+) -> Result<Option<DateTime<Utc>>, Error> {
+    let mut earliest = None;
+    for item in items {
+        let change = next_change(item, ctx, retries, CountCompare::default())?;
+        if item.eval_with_retries(ctx, retries)? == absorbing {
+            return Ok(change);
+        }
+        earliest = earliest_of(earliest, change);
+    }
+    Ok(earliest)
 }
 
 /// The value of `cond` when it never changes: a constant, or combinations that

@@ -628,8 +628,13 @@ fn next_change_of_each_kind() {
             ("cron 30 8 * * *", "2024-01-02 08:30:10", NONE, Some("2024-01-02 08:31:00")),
             ("cron 30 8 * * *", "2024-01-02 08:31:00", NONE, Some("2024-01-03 08:30:00")),
             ("cron 0 0 29 2 *", "2024-03-01 00:00:00", NONE, Some("2028-02-29 00:00:00")),
-            // Combinations: the earliest of the items.
-            ("daily & time of day between 08:00 and 10:00", "2024-01-02 11:00:00", NONE, Some("2024-01-03 00:00:00")),
+            // Combinations: an item that decides the whole now (false in `&`,
+            // true in `|`) is what must change first; else the earliest of them.
+            ("daily & time of day between 08:00 and 10:00", "2024-01-02 11:00:00", NONE, Some("2024-01-03 08:00:00")),
+            ("time of day between 08:00 and 10:00 & daily", "2024-01-02 11:00:00", NONE, Some("2024-01-03 08:00:00")),
+            ("daily & time of day between 08:00 and 10:00", "2024-01-02 09:00:00", NONE, Some("2024-01-02 10:00:00+1ns")),
+            ("time of day after 20:00 | daily", "2024-01-02 11:00:00", NONE, Some("2024-01-03 00:00:00")),
+            ("time of day before 06:00 | time of day after 20:00", "2024-01-02 11:00:00", NONE, Some("2024-01-02 20:00:00")),
             ("~time of day after 22:00 | env 'x'", "2024-01-02 11:00:00", NONE, Some("2024-01-02 22:00:00")),
             // A constant decides the combination: it never changes, whatever the rest.
             ("false & daily", "2024-01-02 11:00:00", NONE, None),
@@ -641,6 +646,31 @@ fn next_change_of_each_kind() {
             ("false | time of day between 08:00 and 10:00", "2024-01-02 07:00:00", NONE, Some("2024-01-02 08:00:00")),
         ],
     );
+}
+
+#[test]
+fn next_change_does_not_look_past_what_decides_the_value() {
+    // Found by fuzzing: `eval` stops at the first false item of an `&`, so an
+    // unknown task after it is no error; `next_change` must not fail there either.
+    let params = Map::new();
+    let log = MemoryLogStore::default();
+    let exists = |name: &str| name == "t";
+    let ctx = EvalContext {
+        now: local(Tz::UTC, "2024-01-02 00:00:00"),
+        tz: Tz::UTC,
+        log: &log,
+        task: Some("t"),
+        scheduler: None,
+        params: &params,
+        task_exists: Some(&exists),
+    };
+    let cond = parse("time of day after 10:00 & after task 'ghost'");
+    assert_eq!(cond.eval(&ctx), Ok(false));
+    assert_eq!(cond.next_change(&ctx), Ok(Some(local(Tz::UTC, "2024-01-02 10:00:00"))));
+    // Once the first item holds, the unknown task is reached by both.
+    let later = EvalContext { now: local(Tz::UTC, "2024-01-02 11:00:00"), ..ctx };
+    assert!(cond.eval(&later).is_err());
+    assert!(cond.next_change(&later).is_err());
 }
 
 #[test]
