@@ -82,12 +82,14 @@ fn check(condition: &Condition, text: &str, now: DateTime<Utc>, tz: chrono_tz::T
         let _ = condition.eval_count(&ctx, CountCompare::Eq(1));
         let _ = condition.next_count_change(&ctx, CountCompare::Ge(2));
     }
-    // `next_change` may fail where `eval` succeeds: `eval` stops at the deciding
-    // item of `&` / `|`, while `next_change` asks every item, so `time of day
-    // after 10:00 & after task 'ghost'` is false at 00:00 but has no next change
-    // (unknown task). Reported to engine-core (corpus: regression-next-change-*);
-    // until that is settled, only a successful answer is checked.
-    let Ok(Some(next)) = condition.next_change(&ctx) else {
+    // Where `eval` succeeds, `next_change` does too: it looks no further than
+    // the item deciding an `&` / `|` (corpus: regression-next-change-*).
+    let next = condition.next_change(&ctx);
+    assert!(
+        next.is_ok(),
+        "{text:?} at {now} in {tz}: eval is {value} but next_change is {next:?}"
+    );
+    let Ok(Some(next)) = next else {
         return;
     };
     assert!(

@@ -40,16 +40,9 @@ pub(super) fn next_change(
         | Condition::ParamIs { .. }
         | Condition::SchedulerCycles { .. } => None,
         // Dependencies compare the latest records whatever their time: only a new
-        // record changes them.
-        Condition::Dependency {
-            task, depends_on, ..
-        } => {
-            resolve(task.as_deref(), ctx)?;
-            for dep in depends_on {
-                resolve(Some(dep), ctx)?;
-            }
-            None
-        }
+        // record changes them. (Their names are `eval`'s to check: it may stop
+        // before reaching them.)
+        Condition::Dependency { .. } => None,
         Condition::Not(item) => next_change(item, ctx, retries, CountCompare::default())?,
         // An `All` with an item that is always false is always false (an `Any` with
         // one always true, always true): nothing makes it change.
@@ -120,8 +113,9 @@ fn decider_change(
 ) -> Result<Option<DateTime<Utc>>, Error> {
     let mut earliest = None;
     for item in items {
+        let value = item.eval_with_retries(ctx, retries)?;
         let change = next_change(item, ctx, retries, CountCompare::default())?;
-        if item.eval_with_retries(ctx, retries)? == absorbing {
+        if value == absorbing {
             return Ok(change);
         }
         earliest = earliest_of(earliest, change);
