@@ -16,7 +16,7 @@ cargo xtask <command>
 Commands:
   ci             everything CI runs: fmt, clippy, tests, feature builds, docs, deny, tidy
   tidy           layering check (crates only depend downwards) and file-doc check
-  bench [NAME]   run the benchmarks (all, or one of: query, condition) in release mode
+  bench [NAME]   run the benchmarks (all, or one of: query, condition, scheduler, log, api) in release mode
   fuzz [--seconds N] [TARGET...]
                  coverage-guided fuzzing (cargo-fuzz) of the condition, time and query
                  parsers, N seconds per target (default 10); an `http` target arrives
