@@ -25,7 +25,11 @@
 //!
 //! A start writes the `run` record (and waits for the log to accept it) before
 //! the body starts; the end writes `success`, `fail` (the message in
-//! `exc_text`), `inaction` or `terminate`. A `main` run is awaited inside the
+//! `exc_text`), `inaction` or `terminate`. Records are written in batches (one
+//! transaction, so one disk sync for a durable log): the `run` records of the
+//! runs a cycle starts, written before any of their bodies starts (and before
+//! a task whose condition names one of them is checked), and the end records
+//! of the runs found ended at one wake. A `main` run is awaited inside the
 //! cycle. A run that does not stop within [`STOP_GRACE`] of being cancelled is
 //! dropped (a blocking function's thread is detached) and logged `terminate`.
 //!

@@ -907,6 +907,39 @@ impl Session {
         Ok(())
     }
 
+    /// Appends `records` to the log in one batch (one transaction for a
+    /// durable store: all or none), then updates the state of each record's
+    /// task.
+    pub(crate) fn append_batch(
+        &self,
+        records: Vec<(Option<TaskId>, LogRecord)>,
+    ) -> Result<(), Error> {
+        let applied: Vec<(TaskId, Action, DateTime<Utc>)> = records
+            .iter()
+            .filter_map(|(id, r)| id.map(|id| (id, r.action, r.timestamp)))
+            .collect();
+        match records.len() {
+            0 => return Ok(()),
+            1 => {
+                let record = records.into_iter().map(|(_, r)| r).next();
+                if let Some(record) = record {
+                    self.inner.log.append(record)?;
+                }
+            }
+            _ => self
+                .inner
+                .log
+                .append_batch(records.into_iter().map(|(_, r)| r).collect())?,
+        }
+        let mut state = self.inner.state.write();
+        for (id, action, timestamp) in applied {
+            if let Some(entry) = state.tasks.entries.get_mut(&id) {
+                apply_record(&mut entry.state, action, timestamp);
+            }
+        }
+        Ok(())
+    }
+
     /// A receiver that sees a change whenever a run ends.
     #[cfg(test)]
     pub(crate) fn runs_ended(&self) -> watch::Receiver<u64> {

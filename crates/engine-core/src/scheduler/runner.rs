@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use parking_lot::Mutex;
+use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio::task::{AbortHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
@@ -77,6 +78,33 @@ pub(super) struct Runner {
     all_dirty: bool,
     waiting_slot: HashSet<TaskId>,
     shutdown_requested: bool,
+    /// Runs decided in this cycle whose `run` records are written together.
+    starting: Vec<Starting>,
+    /// Tasks whose conditions read a task in `starting`: its record is written
+    /// before they are checked.
+    flush_before: HashSet<TaskId>,
+    /// Runs that ended, their end records written together.
+    ending: Vec<Ending>,
+}
+
+/// A run decided in this cycle: its `run` record is written with the others'
+/// (one transaction), then its body starts.
+struct Starting {
+    run: RunId,
+    task: TaskSnapshot,
+    record: LogRecord,
+    request: RunRequest,
+}
+
+/// A run that ended: its end record is written with the others' (one
+/// transaction), then the session learns of it.
+struct Ending {
+    run: RunId,
+    task: TaskId,
+    /// The name when the run started (a rename since touches both).
+    started_as: String,
+    record: LogRecord,
+    returned: Option<Value>,
 }
 
 /// The task log as conditions read it.
@@ -154,6 +182,9 @@ impl Runner {
             all_dirty: true,
             waiting_slot: HashSet::new(),
             shutdown_requested: false,
+            starting: Vec::new(),
+            flush_before: HashSet::new(),
+            ending: Vec::new(),
         }
     }
 
@@ -270,7 +301,7 @@ impl Runner {
                 self.start(&task).await?;
             }
         }
-        Ok(())
+        self.flush_starts()
     }
 
     async fn cycle(&mut self) -> Result<(), Error> {
@@ -302,6 +333,7 @@ impl Runner {
         for task in tasks {
             self.consider(task).await?;
         }
+        self.flush_starts()?;
         self.state.cycles += 1;
         self.session.set_scheduler_state(Some(self.state));
         self.stats.lock().cycles += 1;
@@ -321,6 +353,10 @@ impl Runner {
         if !task.spec.force_run && task.spec.disabled {
             return Ok(());
         }
+        if self.flush_before.contains(&task.id) {
+            // Its condition reads a task starting in this cycle.
+            self.flush_starts()?;
+        }
         let now = self.session.now();
         let may = task.spec.force_run
             || match self.check(&task.start, Some(&task.spec.name), now) {
@@ -336,6 +372,8 @@ impl Runner {
             if !task.spec.allow_overlap {
                 return Ok(());
             }
+            // When it may start again can depend on the run just started.
+            self.flush_starts()?;
         }
         match self.next_change(&task.start, Some(&task.spec.name), self.session.now()) {
             Ok(Some(at)) => self.schedule(task.id, at),
@@ -353,7 +391,7 @@ impl Runner {
     /// Whether one more run of `task` fits under `max_concurrent_runs`.
     fn has_slot(&self, task: &TaskSnapshot) -> bool {
         task.spec.execution == Execution::Main
-            || self.running.len() < self.config.max_concurrent_runs
+            || self.running.len() + self.starting.len() < self.config.max_concurrent_runs
     }
 
     /// Rebuilds the watcher index after a change of definitions.
@@ -503,7 +541,10 @@ impl Runner {
 
     // ----- runs ----------------------------------------------------------------
 
-    /// Starts a run of `task`: the `run` record first, then the body.
+    /// Starts a run of `task`: the `run` record first, then the body. A run
+    /// that can start is queued in `starting` (its record and body follow in
+    /// [`Runner::flush_starts`]); a `main` run, or one whose parameters cannot
+    /// be resolved, is written and handled at once.
     async fn start(&mut self, task: &TaskSnapshot) -> Result<(), Error> {
         let run = RunId(self.next_run);
         self.next_run += 1;
@@ -512,6 +553,24 @@ impl Runner {
         let now = self.session.now();
         let mut record = LogRecord::new(name.clone(), Action::Run, now);
         record.start = Some(now);
+        let prepared = match prepared {
+            Ok(request) if task.spec.execution != Execution::Main => {
+                if let Some(watchers) = self.plan.watchers.get(&name) {
+                    self.flush_before.extend(watchers.iter().copied());
+                }
+                self.starting.push(Starting {
+                    run,
+                    task: task.clone(),
+                    record,
+                    request,
+                });
+                return Ok(());
+            }
+            other => other,
+        };
+        // Log order: what is queued is written first.
+        self.flush_starts()?;
+        self.flush_ends()?;
         self.session.append(Some(task.id), record)?;
         self.session.run_started(task.id);
         self.stats.lock().runs_started += 1;
@@ -530,19 +589,47 @@ impl Runner {
                 return Err(e);
             }
         };
+        // A `main` run: awaited in place.
         let cancel = request.cancel.clone();
-        if task.spec.execution == Execution::Main {
-            let running = self.running_entry(task, now, cancel, None);
-            let outcome = execute(request).await;
-            return self.finish(run, running, outcome);
+        let running = self.running_entry(task, now, cancel, None);
+        let outcome = execute(request).await;
+        self.finish(run, running, outcome)
+    }
+
+    /// Writes the `run` records of the queued starts in one batch (one
+    /// transaction for a durable log), then starts their bodies: a body never
+    /// starts before its record is stored.
+    fn flush_starts(&mut self) -> Result<(), Error> {
+        self.flush_before.clear();
+        if self.starting.is_empty() {
+            return Ok(());
         }
-        let abort = match &self.runs_on {
-            Some(runtime) => self.runs.spawn_on(execute(request), runtime),
-            None => self.runs.spawn(execute(request)),
-        };
-        self.run_of.insert(abort.id(), run);
-        let running = self.running_entry(task, now, cancel, Some(abort));
-        self.running.insert(run, running);
+        let starting = std::mem::take(&mut self.starting);
+        let records = starting
+            .iter()
+            .map(|s| (Some(s.task.id), s.record.clone()))
+            .collect();
+        self.session.append_batch(records)?;
+        for Starting {
+            run,
+            task,
+            record,
+            request,
+        } in starting
+        {
+            self.session.run_started(task.id);
+            self.stats.lock().runs_started += 1;
+            tracing::info!(task = %task.spec.name, run_id = %run, execution = %task.spec.execution, "run started");
+            self.touched(task.id, &task.spec.name, false);
+            let cancel = request.cancel.clone();
+            let abort = match &self.runs_on {
+                Some(runtime) => self.runs.spawn_on(execute(request), runtime),
+                None => self.runs.spawn(execute(request)),
+            };
+            self.run_of.insert(abort.id(), run);
+            let running = self.running_entry(&task, record.timestamp, cancel, Some(abort));
+            self.running.insert(run, running);
+        }
         Ok(())
     }
 
@@ -593,8 +680,14 @@ impl Runner {
         }
     }
 
-    /// Writes the end record of a run and updates the session.
+    /// Writes the end record of a run (with any queued) and updates the session.
     fn finish(&mut self, run: RunId, running: Running, outcome: RunOutcome) -> Result<(), Error> {
+        self.queue_end(run, running, outcome);
+        self.flush_ends()
+    }
+
+    /// Queues the end record of a run; [`Runner::flush_ends`] writes it.
+    fn queue_end(&mut self, run: RunId, running: Running, outcome: RunOutcome) {
         let now = self.session.now();
         let name = self
             .session
@@ -620,14 +713,46 @@ impl Runner {
         record.end = Some(now);
         record.runtime = Some(now - running.started);
         record.exc_text = exc_text;
-        let appended = self.session.append(Some(running.task), record);
-        self.session
-            .run_ended(running.task, returned.map(|value| (name.clone(), value)));
-        self.stats.lock().runs_finished += 1;
-        tracing::info!(task = %name, run_id = %run, action = %action, "run ended");
-        self.touched(running.task, &name, true);
-        if name != running.name {
-            self.touched(running.task, &running.name.clone(), false);
+        self.ending.push(Ending {
+            run,
+            task: running.task,
+            started_as: running.name,
+            record,
+            returned,
+        });
+    }
+
+    /// Writes the queued end records in one batch (one transaction for a
+    /// durable log), then tells the session the runs ended. The session hears
+    /// of every end even when the log refused the records (the error is
+    /// returned then).
+    fn flush_ends(&mut self) -> Result<(), Error> {
+        if self.ending.is_empty() {
+            return Ok(());
+        }
+        let ending = std::mem::take(&mut self.ending);
+        let records = ending
+            .iter()
+            .map(|e| (Some(e.task), e.record.clone()))
+            .collect();
+        let appended = self.session.append_batch(records);
+        for Ending {
+            run,
+            task,
+            started_as,
+            record,
+            returned,
+        } in ending
+        {
+            let name = record.task_name;
+            self.session
+                .run_ended(task, returned.map(|value| (name.clone(), value)));
+            self.stats.lock().runs_finished += 1;
+            tracing::info!(task = %name, run_id = %run, action = %record.action, "run ended");
+            self.touched(task, &name, true);
+            if name != started_as {
+                self.touched(task, &started_as, false);
+            }
         }
         self.dirty.extend(self.waiting_slot.drain());
         appended
@@ -743,14 +868,15 @@ impl Runner {
         while let Some(joined) = self.runs.try_join_next_with_id() {
             self.joined(joined)?;
         }
-        Ok(())
+        self.flush_ends()
     }
 
     fn handle(&mut self, event: Event) -> Result<(), Error> {
         match event {
             Event::RunFinished { run, outcome } => {
+                // Written with the other ends of this wake (`flush_ends`).
                 if let Some(running) = self.running.remove(&run) {
-                    return self.finish(run, running, outcome);
+                    self.queue_end(run, running, outcome);
                 }
             }
             Event::Changed => self.session_changed(),
@@ -778,6 +904,9 @@ impl Runner {
     /// error: everything is terminated at once.
     async fn shutdown(&mut self, graceful: bool) -> Result<(), Error> {
         tracing::info!(graceful, "scheduler shutting down");
+        // After an error mid-cycle: runs decided but not written never started.
+        self.starting.clear();
+        self.flush_before.clear();
         let mut result = Ok(());
         if graceful && let Err(e) = self.special_tasks(|spec| spec.on_shutdown).await {
             result = Err(e);
@@ -832,7 +961,7 @@ impl Runner {
             tokio::select! {
                 biased;
                 Some(joined) = self.runs.join_next_with_id(), if !self.runs.is_empty() => {
-                    if let Err(e) = self.joined(joined)
+                    if let Err(e) = self.joined(joined).and_then(|()| self.flush_ends())
                         && result.is_ok() {
                             result = Err(e);
                         }
@@ -858,6 +987,11 @@ impl Runner {
 /// `shutdown`, best effort), and the session gets its event receiver back.
 impl Drop for Runner {
     fn drop(&mut self) {
+        // Runs queued to start never started: nothing to write for them.
+        self.starting.clear();
+        if let Err(e) = self.flush_ends() {
+            tracing::error!(error = %e, "could not log the end of runs");
+        }
         let now = self.session.now();
         let left: Vec<RunId> = self.running.keys().copied().collect();
         for run in left {

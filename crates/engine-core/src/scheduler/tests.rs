@@ -13,7 +13,7 @@ use tokio::sync::{Notify, oneshot};
 use super::{Scheduler, SchedulerStats};
 use crate::clock::{Clock, ManualClock, SimulatedClock};
 use crate::condition::Condition;
-use crate::log::{Action, LogRecord, MemoryLogStore};
+use crate::log::{Action, ActionSet, LogRead, LogRecord, LogStore, MemoryLogStore, TaskLogSummary};
 use crate::session::{Config, Session, TaskPatch};
 use crate::task::{CommandLine, Execution, RunError, TaskKind, TaskSpec};
 
@@ -43,13 +43,23 @@ impl Sim {
     }
 
     fn with_clock(tz: Tz, clock: Arc<dyn Clock>, log: Arc<MemoryLogStore>) -> Sim {
+        Sim::with_store(tz, clock, log.clone(), log)
+    }
+
+    /// A session writing through `store`, which keeps its records in `log`.
+    fn with_store(
+        tz: Tz,
+        clock: Arc<dyn Clock>,
+        log: Arc<MemoryLogStore>,
+        store: Arc<dyn LogStore>,
+    ) -> Sim {
         let config = Config {
             timezone: tz,
             silence_cond_check: false,
             silence_task_prerun: true,
             ..Config::default()
         };
-        let session = Session::with_config(log.clone(), clock.clone(), config);
+        let session = Session::with_config(store, clock.clone(), config);
         let started = Arc::new(Notify::new());
         register(&session, &started);
         Sim {
@@ -1279,4 +1289,140 @@ async fn dropping_the_future_ends_the_loop_thread_and_its_runs() {
         .run(async {})
         .await
         .expect("a second scheduler runs");
+}
+
+/// A log that remembers how its records arrived: each `append` or
+/// `append_batch` call is one write (one transaction for a durable store).
+struct Batches {
+    inner: Arc<MemoryLogStore>,
+    writes: parking_lot::Mutex<Vec<Vec<(String, Action)>>>,
+}
+
+impl Batches {
+    /// The writes holding `action` records, as task names.
+    fn writes_of(&self, action: Action) -> Vec<Vec<String>> {
+        self.writes
+            .lock()
+            .iter()
+            .map(|w| {
+                w.iter()
+                    .filter(|(_, a)| *a == action)
+                    .map(|(t, _)| t.clone())
+                    .collect::<Vec<_>>()
+            })
+            .filter(|w| !w.is_empty())
+            .collect()
+    }
+}
+
+impl LogRead for Batches {
+    fn count(
+        &self,
+        task: &str,
+        actions: ActionSet,
+        start: Option<DateTime<Utc>>,
+        end: DateTime<Utc>,
+    ) -> Result<u64, crate::Error> {
+        self.inner.count(task, actions, start, end)
+    }
+
+    fn latest(&self, task: &str, actions: ActionSet) -> Result<Option<LogRecord>, crate::Error> {
+        self.inner.latest(task, actions)
+    }
+
+    fn first_since(
+        &self,
+        task: &str,
+        actions: ActionSet,
+        from: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, crate::Error> {
+        self.inner.first_since(task, actions, from)
+    }
+
+    fn last_until(
+        &self,
+        task: &str,
+        actions: ActionSet,
+        until: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, crate::Error> {
+        self.inner.last_until(task, actions, until)
+    }
+}
+
+impl LogStore for Batches {
+    fn append(&self, record: LogRecord) -> Result<(), crate::Error> {
+        self.writes
+            .lock()
+            .push(vec![(record.task_name.clone(), record.action)]);
+        LogStore::append(self.inner.as_ref(), record)
+    }
+
+    fn append_batch(&self, records: Vec<LogRecord>) -> Result<(), crate::Error> {
+        self.writes.lock().push(
+            records
+                .iter()
+                .map(|r| (r.task_name.clone(), r.action))
+                .collect(),
+        );
+        self.inner.append_batch(records)
+    }
+
+    fn query(
+        &self,
+        filter: &engine_query::Filter,
+        limit: Option<usize>,
+    ) -> Result<Vec<LogRecord>, crate::Error> {
+        self.inner.query(filter, limit)
+    }
+
+    fn summary(&self, task: &str) -> Result<TaskLogSummary, crate::Error> {
+        self.inner.summary(task)
+    }
+}
+
+/// Runs due together have their `run` records written in one batch (one
+/// transaction, one disk sync for a durable log) before their bodies start,
+/// and runs ending together their end records; a task whose condition reads a
+/// task started in the same cycle still sees that run.
+#[tokio::test(start_paused = true)]
+async fn runs_due_together_are_written_in_one_batch() {
+    let log = Arc::new(MemoryLogStore::default());
+    let store = Arc::new(Batches {
+        inner: Arc::clone(&log),
+        writes: parking_lot::Mutex::new(Vec::new()),
+    });
+    let clock: Arc<dyn Clock> =
+        Arc::new(SimulatedClock::start_at(local(utc(), "2024-01-01 00:00")));
+    let sim = Sim::with_store(utc(), clock, log, store.clone());
+    for i in 0..10 {
+        sim.add(&format!("t{i}"), "daily", "ok");
+    }
+    let mut first = sim.task("first", "daily", "wait");
+    first.priority = 2;
+    sim.add_spec(first);
+    // True only in the first cycle, and only if `first` is seen running then.
+    sim.add(
+        "follower",
+        "task 'first' is running & ~scheduler has more than 0 cycles",
+        "ok",
+    );
+    sim.run_until("2024-01-01 00:10").await;
+
+    let runs = store.writes_of(Action::Run);
+    let mut batched: Vec<String> = runs.iter().flatten().cloned().collect();
+    batched.sort();
+    let mut expected: Vec<String> = (0..10).map(|i| format!("t{i}")).collect();
+    expected.extend(["first".to_owned(), "follower".to_owned()]);
+    expected.sort();
+    assert_eq!(batched, expected, "{runs:?}");
+    // In priority order: `first` and the ten go together, written before
+    // `follower` (last in order) is checked.
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    assert_eq!(runs[0].len(), 11, "{runs:?}");
+    assert_eq!(runs[0][0], "first");
+    assert_eq!(runs[1], ["follower"]);
+    let ends = store.writes_of(Action::Success);
+    assert_eq!(ends.iter().map(Vec::len).sum::<usize>(), 11, "{ends:?}");
+    assert!(ends.len() < 11, "ends written one by one: {ends:?}");
+    assert_eq!(sim.runs("follower"), ["2024-01-01 00:00"]);
 }
