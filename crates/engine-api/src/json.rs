@@ -10,7 +10,7 @@
 //!
 //! | field | JSON | note |
 //! |---|---|---|
-//! | `name` | string | from the path on `POST`; on `PATCH` it renames |
+//! | `name` | string | from the path on `POST` (a string in the body is ignored); on `PATCH` it renames |
 //! | `class` | `CommandTask`, `CodeTask`, `FuncTask` | optional on `POST` when `command`, `code` or `func` tells; cannot change |
 //! | `command` | string (a `sh -c` line) or array of strings (program and arguments) | command tasks |
 //! | `code`, `lang` | strings (`lang` default `python3`) | code tasks |
@@ -301,7 +301,10 @@ pub(crate) fn patch_from_json(
     for (key, value) in body {
         let key = key.as_str();
         match key {
-            "name" if creating => {}
+            // The path names a new task; a `name` in the body must still be text.
+            "name" if creating => {
+                text(key, value)?;
+            }
             "name" => patch.name = Some(text(key, value)?.to_owned()),
             "class" | "command" | "code" | "lang" | "cwd" | "env" | "func" if creating => {}
             "class" => {

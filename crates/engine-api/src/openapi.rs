@@ -64,7 +64,12 @@ fn build() -> Value {
                         `key$not=`, `key$regex=` (anchored at the start). The same key repeated means any \
                         of its values; different keys must all hold. Values compare as times, numbers or \
                         booleans where the field is one. Another operator is a 400.",
-                    "schema": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "schema": {
+                        "type": "object",
+                        "additionalProperties": {},
+                        "description": "Keys are `field` or `field$op`; values are text on the wire, \
+                            read as times, numbers or booleans where the field is one.",
+                    },
                     "example": {"action": "fail", "timestamp$min": "2021-01-01"},
                 },
             },
@@ -136,7 +141,7 @@ fn operation(spec: &RouteSpec, verb: Verb) -> Value {
     if resource == Resource::Task {
         errors.push("404");
     }
-    if verb == Verb::Post {
+    if verb == Verb::Post || (resource == Resource::Task && verb == Verb::Patch) {
         errors.push("409");
     }
     if matches!(verb, Verb::Post | Verb::Patch) {
@@ -245,7 +250,10 @@ fn error_responses() -> Value {
             "408",
             "The request body did not all arrive within the server's body timeout.",
         ),
-        ("409", "The task name is taken."),
+        (
+            "409",
+            "The task name is taken (a POST, or a PATCH renaming the task).",
+        ),
         ("413", "The body is larger than the limit."),
         (
             "500",
@@ -265,6 +273,46 @@ fn error_responses() -> Value {
     Value::Object(responses)
 }
 
+/// `properties` with `name` added.
+fn with_name(properties: &Value) -> Value {
+    let mut properties = properties.as_object().cloned().unwrap_or_default();
+    properties.insert("name".to_owned(), json!({"type": "string"}));
+    Value::Object(properties)
+}
+
+/// The session configuration, as shown and as changed: every key, with its type.
+fn config_schema() -> Value {
+    let flag = json!({"type": "boolean"});
+    let seconds = |nullable: bool, positive: bool| {
+        json!({"anyOf": [
+                {"type": "number", "minimum": 0, "exclusiveMinimum": positive, "nullable": nullable},
+                {"type": "string"},
+            ],
+            "description": "Seconds, or a duration text when changed (\"10 minutes\")."})
+    };
+    json!({
+        "type": "object",
+        "description": "Shown whole; a PATCH changes the keys it gives. Unknown keys are a 400.",
+        "properties": {
+            "use_instance_naming": flag,
+            "task_priority": {"type": "integer", "format": "int64"},
+            "task_execution": {"type": "string", "nullable": true,
+                "enum": ["main", "async", "thread", "process", null]},
+            "task_pre_exist": {"type": "string", "enum": ["raise", "replace", "ignore", "rename"]},
+            "force_status_from_logs": flag,
+            "silence_task_prerun": flag,
+            "silence_cond_check": flag,
+            "cycle_sleep": seconds(true, true),
+            "debug": flag,
+            "timezone": {"type": "string", "example": "Europe/Helsinki"},
+            "max_concurrent_runs": {"type": "integer", "minimum": 1},
+            "timeout": seconds(false, true),
+            "shutdown_grace": seconds(false, false),
+        },
+        "additionalProperties": false,
+    })
+}
+
 /// The schemas of the JSON shapes.
 fn schemas() -> Value {
     let text = json!({"type": "string"});
@@ -277,14 +325,16 @@ fn schemas() -> Value {
         "start_cond": {"type": "string", "example": "daily between 08:00 and 10:00 & after task 'extract'"},
         "end_cond": text,
         "execution": {"type": "string", "enum": ["main", "async", "thread", "process"]},
-        "priority": {"type": "integer"},
+        "priority": {"type": "integer", "format": "int64"},
         "disabled": flag,
         "force_run": flag,
         "force_termination": flag,
         "on_startup": flag,
         "on_shutdown": flag,
         "permanent_task": flag,
-        "timeout": {"type": "string", "nullable": true, "example": "10 minutes"},
+        "timeout": {"anyOf": [{"type": "string", "nullable": true}, {"type": "number", "exclusiveMinimum": true, "minimum": 0}],
+            "example": "10 minutes",
+            "description": "A duration text, a number of seconds, or null for the session's timeout."},
         "parameters": {"$ref": "#/components/schemas/ValueMap"},
         "allow_overlap": flag,
         "command": {"oneOf": [text, {"type": "array", "items": text}],
@@ -333,16 +383,20 @@ fn schemas() -> Value {
         "TaskBody": {
             "type": "object",
             "description": "A new task: `class` (or one of `command`, `code`, `func`) and its fields. \
-                The name comes from the path.",
-            "properties": definition,
+                The name comes from the path (a `name` in the body is ignored). Unknown and \
+                read-only fields are a 400.",
+            "properties": with_name(&definition),
+            "additionalProperties": false,
         },
         "TaskPatch": {
             "type": "object",
-            "description": "Fields to change. Unknown and read-only fields (status, last_run ...) are a 400.",
-            "properties": definition,
+            "description": "Fields to change; `name` renames the task. Unknown and read-only fields \
+                (status, last_run ...) are a 400.",
+            "properties": with_name(&definition),
+            "additionalProperties": false,
         },
         "ValueMap": {"type": "object", "additionalProperties": {}},
-        "Config": {"type": "object", "additionalProperties": {}},
+        "Config": config_schema(),
         "Session": {
             "type": "object",
             "properties": {
