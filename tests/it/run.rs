@@ -190,7 +190,10 @@ fn state_survives_kill_9() {
     let state = tempfile::tempdir().expect("temp dir");
     let dir = state.path().to_str().expect("utf-8 path");
     let args = ["--port", "0", "--state", dir];
-    let server = Server::start(&args, &[]);
+    // Local noon: the daily check cannot straddle a midnight between the runs.
+    let zone = engine_tests::noon_zone();
+    let env = [("TZ", zone.as_str())];
+    let server = Server::start(&args, &env);
     let changes = [
         (
             "POST",
@@ -243,7 +246,7 @@ fn state_survives_kill_9() {
     assert!(tasks[0]["last_run"].is_string() && tasks[0]["last_success"].is_string());
 
     server.kill();
-    let server = Server::start(&args, &[]);
+    let server = Server::start(&args, &env);
     // A task forced after the restart: once it has run, the scheduler's
     // start-up cycle (where `nightly` or `once` would start again) is over.
     for (method, path, body) in [
