@@ -17,9 +17,11 @@
 //! The database runs in WAL mode with `synchronous=FULL`: when
 //! [`LogStore::append`] returns `Ok`, the record is on disk (one INSERT, one
 //! transaction, one fsync of the WAL). Appends go through one connection behind a
-//! [`parking_lot::Mutex`]; reads of a file database go through a second one, so a
-//! long query does not hold up appends (WAL lets a reader and a writer work at
-//! once). Each call holds its mutex for its own statements only. The calls block:
+//! [`parking_lot::Mutex`]; reads of a file database go through reading
+//! connections of their own (four, each behind its mutex, a free one taken
+//! first), so a long query (an API log query over a wide window) holds up
+//! neither appends nor the scheduler's condition checks (WAL lets readers and a
+//! writer work at once). Each call holds its mutex for its own statements only. The calls block:
 //! async code should call them from `spawn_blocking`, or accept a short block
 //! (an append is an fsync, typically well under 10 ms on a local disk).
 //!
@@ -41,6 +43,10 @@ use crate::{Error, ErrorKind};
 
 /// The schema version this code writes and reads (`PRAGMA user_version`).
 const SCHEMA_VERSION: i64 = 1;
+
+/// Reading connections of a file database: enough that the scheduler's checks
+/// find one free while API queries run.
+const READERS: usize = 4;
 
 /// The schema of version [`SqliteLogStore::SCHEMA_VERSION`].
 const SCHEMA: &str = r#"
@@ -145,8 +151,8 @@ pub struct SqliteLogStore {
     name: String,
     config: SqliteLogConfig,
     writer: Mutex<Writer>,
-    /// A second connection for reads (file databases only).
-    reader: Option<Mutex<Connection>>,
+    /// Connections for reads (file databases only; empty in memory).
+    readers: Vec<Mutex<Connection>>,
 }
 
 /// The writing connection and the appends since the last retention pass.
@@ -186,10 +192,14 @@ impl SqliteLogStore {
         let fail = |e: rusqlite::Error| open_error(&name, &e);
         let writer = Connection::open(path).map_err(fail)?;
         setup(&writer, &name, &config)?;
-        let reader = Connection::open(path).map_err(fail)?;
-        reader.busy_timeout(config.busy_timeout).map_err(fail)?;
-        check_version(&reader, &name)?;
-        Ok(Self::new(name, config, writer, Some(reader)))
+        let mut readers = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            let reader = Connection::open(path).map_err(fail)?;
+            reader.busy_timeout(config.busy_timeout).map_err(fail)?;
+            check_version(&reader, &name)?;
+            readers.push(reader);
+        }
+        Ok(Self::new(name, config, writer, readers))
     }
 
     /// A task log in memory, gone when the store is dropped (for tests and
@@ -211,14 +221,14 @@ impl SqliteLogStore {
         let name = ":memory:".to_owned();
         let conn = Connection::open_in_memory().map_err(|e| open_error(&name, &e))?;
         setup(&conn, &name, &config)?;
-        Ok(Self::new(name, config, conn, None))
+        Ok(Self::new(name, config, conn, Vec::new()))
     }
 
     fn new(
         name: String,
         config: SqliteLogConfig,
         conn: Connection,
-        reader: Option<Connection>,
+        readers: Vec<Connection>,
     ) -> Self {
         SqliteLogStore {
             name,
@@ -230,7 +240,7 @@ impl SqliteLogStore {
                 conn,
                 since_prune: 0,
             }),
-            reader: reader.map(Mutex::new),
+            readers: readers.into_iter().map(Mutex::new).collect(),
         }
     }
 
@@ -274,11 +284,14 @@ impl SqliteLogStore {
             .map_err(|e| self.error("cannot apply retention to", &e))
     }
 
-    /// Runs `f` on the reading connection (the writer's for an in-memory store).
+    /// Runs `f` on a free reading connection (waiting for the first when all
+    /// are busy; the writer's for an in-memory store).
     fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, Error> {
-        let result = match &self.reader {
-            Some(reader) => f(&reader.lock()),
-            None => f(&self.writer.lock().conn),
+        let free = self.readers.iter().find_map(Mutex::try_lock);
+        let result = match (free, self.readers.first()) {
+            (Some(reader), _) => f(&reader),
+            (None, Some(reader)) => f(&reader.lock()),
+            (None, None) => f(&self.writer.lock().conn),
         };
         result.map_err(|e| self.error("cannot read", &e))
     }
