@@ -6,6 +6,7 @@ mod crash;
 mod fuzz;
 mod hostile;
 mod load;
+mod schemathesis;
 mod tidy;
 
 use std::process::ExitCode;
@@ -30,6 +31,9 @@ Commands:
   hostile [--cases N] [--seed S]
                  the full hostile-input battery against the binary: bad requests of every
                  kind, slow clients, 2,000 idle connections, N random requests (20000)
+  schemathesis [--max-examples N] [--seed S]
+                 property-based tests of the API against its OpenAPI document (installs
+                 schemathesis into target/, runs the release engine on 127.0.0.1)
   help           this text
 ";
 
@@ -59,6 +63,11 @@ fn main() -> ExitCode {
             Ok(())
         }
         Some("hostile") => hostile::run(&args[1..]),
+        Some("schemathesis") if args[1..].iter().any(|a| a == "--help" || a == "-h") => {
+            print!("{}", schemathesis::USAGE);
+            Ok(())
+        }
+        Some("schemathesis") => schemathesis::run(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print!("{HELP}");
             Ok(())
