@@ -14,6 +14,8 @@
 //! a 500 is a bug); every response says `Content-Type: application/json`; a
 //! body that is not empty parses as JSON, and is empty for `204`; an error
 //! body is an object with a string `error`; a 405 has an `Allow` header.
+//!
+//! With `HTTP_FUZZ_TRACE` set, each request and its answer are printed.
 
 use std::sync::{Arc, LazyLock, Mutex};
 
@@ -239,7 +241,9 @@ fn build(raw: &Raw<'_>) -> Option<Request<Full<Bytes>>> {
     for (name, value) in &raw.headers {
         builder = builder.header(*name, *value);
     }
-    builder.body(Full::new(Bytes::copy_from_slice(raw.body))).ok()
+    builder
+        .body(Full::new(Bytes::copy_from_slice(raw.body)))
+        .ok()
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -282,6 +286,9 @@ fuzz_target!(|data: &[u8]| {
         };
         (parts.status, parts.headers, bytes)
     });
+    if std::env::var_os("HTTP_FUZZ_TRACE").is_some() {
+        eprintln!("{shown} -> {status} {}", String::from_utf8_lossy(&body));
+    }
     check(&shown, status, &headers, &body);
     cap_growth(fixture);
 });
@@ -310,7 +317,9 @@ fn check(shown: &str, status: StatusCode, headers: &hyper::HeaderMap, body: &[u8
     }
     let value: Value = match serde_json::from_slice(body) {
         Ok(value) => value,
-        Err(error) => panic!("{shown} answered {status} with a body that is not JSON ({error}): {text}"),
+        Err(error) => {
+            panic!("{shown} answered {status} with a body that is not JSON ({error}): {text}")
+        }
     };
     if status.is_client_error() {
         assert!(
@@ -335,7 +344,9 @@ fn cap_growth(fixture: &Fixture) {
             .filter(|k| !["env", "n", "rows"].contains(&k.as_str()))
             .cloned()
             .collect();
-        let _ = fixture.session.patch_parameters(serde_json::Map::new(), &extra);
+        let _ = fixture
+            .session
+            .patch_parameters(serde_json::Map::new(), &extra);
     }
     let names = fixture.session.task_names();
     if names.len() <= MAX_TASKS {

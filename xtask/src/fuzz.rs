@@ -1,4 +1,4 @@
-//! `cargo xtask fuzz`: coverage-guided fuzzing of the parsers with cargo-fuzz
+//! `cargo xtask fuzz`: coverage-guided fuzzing of the parsers and the HTTP API with cargo-fuzz
 //! (libFuzzer): builds the targets in `fuzz/`, runs each for a while, prints
 //! its figures, and fails with the crash input's path when one panics. See
 //! `fuzz/README.md`.
@@ -35,9 +35,9 @@ the input's path under fuzz/artifacts/<target>/.
                 (a later --merge folds them into the minimal set)
   --list        print the targets and stop
 
-Targets: condition, condition_eval, duration_and_period, query. An `http`
-target (raw requests through the API's router and handlers) arrives with the
-API; it is picked up from fuzz/fuzz_targets/ like the others.
+Targets (every fuzz/fuzz_targets/*.rs): condition, condition_eval,
+duration_and_period, http (raw HTTP/1.1 and structured requests through the
+API's router and handlers: no panic, no 5xx, JSON everywhere), query.
 ";
 
 /// libFuzzer's limits for every run: input size, seconds per input, memory.
