@@ -666,13 +666,19 @@ fn next_change_does_not_look_past_what_decides_the_value() {
     };
     let cond = parse("time of day after 10:00 & after task 'ghost'");
     assert_eq!(cond.eval(&ctx), Ok(false));
-    assert_eq!(cond.next_change(&ctx), Ok(Some(local(Tz::UTC, "2024-01-02 10:00:00"))));
+    assert_eq!(
+        cond.next_change(&ctx),
+        Ok(Some(local(Tz::UTC, "2024-01-02 10:00:00")))
+    );
     // The same inside a list of dependencies that stops at its first false one.
     let listed = parse("after tasks 't', 'ghost' | daily");
     assert_eq!(listed.eval(&ctx), Ok(true));
     assert!(listed.next_change(&ctx).is_ok());
     // Once the first item holds, the unknown task is reached by both.
-    let later = EvalContext { now: local(Tz::UTC, "2024-01-02 11:00:00"), ..ctx };
+    let later = EvalContext {
+        now: local(Tz::UTC, "2024-01-02 11:00:00"),
+        ..ctx
+    };
     assert!(cond.eval(&later).is_err());
     assert!(cond.next_change(&later).is_err());
 }
