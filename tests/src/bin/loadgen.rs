@@ -11,7 +11,7 @@ use engine_tests::load::{LoadConfig, Mix, run};
 
 const USAGE: &str = "\
 loadgen --engine PATH [--seconds 60] [--connections 64] [--tasks 1000] [--warmup 5] [--seed S]
-        [--mix get=40,list=10,logs=15,patch=20,params=15]
+        [--mix get=40,list=10,logs=15,patch=20,params=15] [--dir DIR]
 
 Starts `engine run` (127.0.0.1, port 0, a fresh state directory) with TASKS
 command tasks on periods of 1 to 15 seconds (about 100 runs/s for 1,000 tasks),
@@ -19,7 +19,8 @@ waits WARMUP seconds, loads the API with CONNECTIONS keep-alive connections of
 mixed reads and writes for SECONDS, then prints requests served and failed,
 latency per request kind, and the scheduler's delay read from the task log.
 --mix weighs the request kinds (left out: 0). --connections 0 measures the
-scheduler alone. Exits 1 when a request failed.
+scheduler alone. --dir keeps the config and the state (log.sqlite) in DIR for a
+look afterwards. Exits 1 when a request failed.
 ";
 
 /// The scheduler delay the engine aims under (p99).
@@ -44,6 +45,7 @@ fn main_inner() -> Result<bool, String> {
     let mut warmup = 5u64;
     let mut seed = 1u64;
     let mut mix = Mix::default();
+    let mut keep = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
@@ -55,6 +57,7 @@ fn main_inner() -> Result<bool, String> {
             "--warmup" => warmup = number(&value("--warmup")?, "--warmup")?,
             "--seed" => seed = number(&value("--seed")?, "--seed")?,
             "--mix" => mix = Mix::parse(&value("--mix")?)?,
+            "--dir" => keep = Some(PathBuf::from(value("--dir")?)),
             "--help" | "-h" => {
                 print!("{USAGE}");
                 return Ok(true);
@@ -63,7 +66,10 @@ fn main_inner() -> Result<bool, String> {
         }
     }
     let engine = engine.ok_or_else(|| format!("--engine is required\n\n{USAGE}"))?;
-    let dir = std::env::temp_dir().join(format!("engine-load-{}", std::process::id()));
+    let temporary = keep.is_none();
+    let dir = keep.unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("engine-load-{}", std::process::id()))
+    });
     println!(
         "load test: {tasks} tasks, {connections} connections, {seconds} s after {warmup} s of warm-up"
     );
@@ -78,7 +84,9 @@ fn main_inner() -> Result<bool, String> {
         mix,
     };
     let report = run(&config);
-    let _ = std::fs::remove_dir_all(&dir);
+    if temporary {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     let report = report?;
     println!("{report}");
     println!(
