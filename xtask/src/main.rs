@@ -20,8 +20,8 @@ Commands:
   bench [NAME]   run the benchmarks (all, or one of: query, condition, scheduler, log, api) in release mode
   fuzz [--seconds N] [TARGET...]
                  coverage-guided fuzzing (cargo-fuzz) of the condition, time and query
-                 parsers, N seconds per target (default 10); an `http` target arrives
-                 with the API; `fuzz --help` for more
+                 parsers, condition evaluation and the HTTP API's router and handlers,
+                 N seconds per target (default 10); `fuzz --help` for more
   crash [--kills N] [--seed S]
                  crash test: SIGKILL the engine N times (default 20) while changes stream
                  in; every acknowledged change and reported log record must survive
