@@ -53,6 +53,10 @@ pub(crate) fn run() -> Result<(), String> {
         &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
     deny(cargo)?;
+    // The quick versions of the hardening tests: the hostile-input battery and
+    // the crash test (two kills) ran with `cargo test` above; here a few seconds
+    // of fuzzing per target over the committed corpora.
+    crate::fuzz::run(&["--seconds".to_owned(), "5".to_owned()])?;
     eprintln!("\nxtask ci: all checks passed");
     Ok(())
 }

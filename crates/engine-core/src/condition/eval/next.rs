@@ -100,11 +100,12 @@ pub(super) fn next_change(
 }
 
 /// The next change of an `All` (`absorbing` false) or an `Any` (`absorbing`
-/// true), looked at the way evaluation does, left to right: while an item has
-/// the absorbing value it decides the whole, so its own next change is the
-/// whole's (later items are neither needed nor evaluated: an item `eval` never
-/// reaches cannot make `next_change` fail). Otherwise every item may change the
-/// whole: the earliest of theirs.
+/// true), looked at the way evaluation does, left to right: the first item with
+/// the absorbing value decides the whole, so the items after it are neither
+/// needed nor evaluated (an item `eval` never reaches cannot make `next_change`
+/// fail). The earliest change of the items up to and including it is the
+/// whole's: the decider changing, or an earlier item changing (which can change
+/// which item `eval` reaches). With no decider, the earliest of every item.
 fn decider_change(
     items: &[Condition],
     absorbing: bool,
@@ -115,10 +116,10 @@ fn decider_change(
     for item in items {
         let value = item.eval_with_retries(ctx, retries)?;
         let change = next_change(item, ctx, retries, CountCompare::default())?;
-        if value == absorbing {
-            return Ok(change);
-        }
         earliest = earliest_of(earliest, change);
+        if value == absorbing {
+            break;
+        }
     }
     Ok(earliest)
 }

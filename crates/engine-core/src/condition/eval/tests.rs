@@ -628,12 +628,13 @@ fn next_change_of_each_kind() {
             ("cron 30 8 * * *", "2024-01-02 08:30:10", NONE, Some("2024-01-02 08:31:00")),
             ("cron 30 8 * * *", "2024-01-02 08:31:00", NONE, Some("2024-01-03 08:30:00")),
             ("cron 0 0 29 2 *", "2024-03-01 00:00:00", NONE, Some("2028-02-29 00:00:00")),
-            // Combinations: an item that decides the whole now (false in `&`,
-            // true in `|`) is what must change first; else the earliest of them.
-            ("daily & time of day between 08:00 and 10:00", "2024-01-02 11:00:00", NONE, Some("2024-01-03 08:00:00")),
+            // Combinations: the earliest change of the items up to the one that
+            // decides the value now (false in `&`, true in `|`); none after it.
+            ("daily & time of day between 08:00 and 10:00", "2024-01-02 11:00:00", NONE, Some("2024-01-03 00:00:00")),
             ("time of day between 08:00 and 10:00 & daily", "2024-01-02 11:00:00", NONE, Some("2024-01-03 08:00:00")),
             ("daily & time of day between 08:00 and 10:00", "2024-01-02 09:00:00", NONE, Some("2024-01-02 10:00:00+1ns")),
-            ("time of day after 20:00 | daily", "2024-01-02 11:00:00", NONE, Some("2024-01-03 00:00:00")),
+            ("time of day after 20:00 | daily", "2024-01-02 11:00:00", NONE, Some("2024-01-02 20:00:00")),
+            ("daily | time of day after 20:00", "2024-01-02 11:00:00", NONE, Some("2024-01-03 00:00:00")),
             ("time of day before 06:00 | time of day after 20:00", "2024-01-02 11:00:00", NONE, Some("2024-01-02 20:00:00")),
             ("~time of day after 22:00 | env 'x'", "2024-01-02 11:00:00", NONE, Some("2024-01-02 22:00:00")),
             // A constant decides the combination: it never changes, whatever the rest.
@@ -674,6 +675,15 @@ fn next_change_does_not_look_past_what_decides_the_value() {
     let listed = parse("after tasks 't', 'ghost' | daily");
     assert_eq!(listed.eval(&ctx), Ok(true));
     assert!(listed.next_change(&ctx).is_ok());
+    // An item before the decider can change which items `eval` reaches: here at
+    // 01:00 the first item starts to reach the unknown task, so the answer must
+    // not be later than that.
+    let earlier = parse("(time of day after 01:00 & ~after task 'ghost') | daily");
+    assert_eq!(earlier.eval(&ctx), Ok(true));
+    assert_eq!(
+        earlier.next_change(&ctx),
+        Ok(Some(local(Tz::UTC, "2024-01-02 01:00:00")))
+    );
     // Once the first item holds, the unknown task is reached by both.
     let later = EvalContext {
         now: local(Tz::UTC, "2024-01-02 11:00:00"),
