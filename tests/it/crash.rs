@@ -47,6 +47,7 @@ fn a_short_load_fails_no_request() {
         tasks: 100,
         seed: 1,
         mix: load::Mix::default(),
+        synchronized: false,
     };
     let report = load::run(&config).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(report.failed(), 0, "{report}");

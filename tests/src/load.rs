@@ -12,6 +12,14 @@
 //! is durable (SQLite task log and request store in a fresh directory), the
 //! session zone UTC.
 //!
+//! By default the test starts in a steady state: before the engine starts,
+//! the task log gets one earlier run of each task, ended at a random moment
+//! of its last period, so runs come due spread evenly (about one every 10 ms)
+//! as in a session that has been running for a while. With `synchronized`
+//! every task first runs at start-up; tasks of periods with a common multiple
+//! then come due together (bursts of hundreds of runs at 30 s and 60 s), where
+//! the session's `max_concurrent_runs` (64) makes runs wait for a slot.
+//!
 //! # The load
 //!
 //! `connections` HTTP/1.1 keep-alive connections, one request at a time each,
@@ -63,6 +71,8 @@ pub struct LoadConfig {
     pub seed: u64,
     /// How often each kind of request is drawn.
     pub mix: Mix,
+    /// Start with every task due at once instead of in a steady state.
+    pub synchronized: bool,
 }
 
 /// Relative weights of the request kinds, in the order of [`Kind::ALL`].
@@ -310,6 +320,9 @@ pub fn run(config: &LoadConfig) -> Result<LoadReport, String> {
     let file = config.dir.join("load.toml");
     std::fs::write(&file, text).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
     let state = config.dir.join("state");
+    if !config.synchronized {
+        seed_log(&state, config.tasks, config.seed)?;
+    }
     let args = [
         file.to_string_lossy().into_owned(),
         "--port".to_owned(),
@@ -371,6 +384,35 @@ pub fn run(config: &LoadConfig) -> Result<LoadReport, String> {
     measure_delays(&records, config.tasks, (load_start, load_end), &mut report);
     drop(server);
     Ok(report)
+}
+
+/// Writes one earlier run of each task into the task log under `state`, ended
+/// at a random moment of the task's last period (see the module docs).
+fn seed_log(state: &std::path::Path, tasks: usize, seed: u64) -> Result<(), String> {
+    use engine_core::log::{Action, LogRecord, LogStore, SqliteLogStore};
+    std::fs::create_dir_all(state)
+        .map_err(|e| format!("cannot create {}: {e}", state.display()))?;
+    let store = SqliteLogStore::open(state.join("log.sqlite")).map_err(|e| e.to_string())?;
+    let now = chrono::Utc::now();
+    let mut rng = Rng::new(seed ^ 0x5EED);
+    let mut records = Vec::with_capacity(2 * tasks);
+    for i in 0..tasks {
+        let period_ms = period_of(i, tasks) * 1000;
+        let ago = i64::try_from(rng.below(period_ms)).unwrap_or(0);
+        let end = now - chrono::TimeDelta::milliseconds(ago);
+        let start = end - chrono::TimeDelta::milliseconds(5);
+        let name = format!("job{i}");
+        let mut run = LogRecord::new(name.clone(), Action::Run, start);
+        run.start = Some(start);
+        let mut success = LogRecord::new(name, Action::Success, end);
+        success.start = Some(start);
+        success.end = Some(end);
+        success.runtime = Some(end - start);
+        records.extend([run, success]);
+    }
+    // In time order, as the engine would have written them.
+    records.sort_by_key(|r| r.timestamp);
+    store.append_batch(records).map_err(|e| e.to_string())
 }
 
 /// The scheduler delays of the runs that started in `window` (Unix seconds).

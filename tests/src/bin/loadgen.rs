@@ -11,13 +11,15 @@ use engine_tests::load::{LoadConfig, Mix, run};
 
 const USAGE: &str = "\
 loadgen --engine PATH [--seconds 60] [--connections 64] [--tasks 1000] [--warmup 5] [--seed S]
-        [--mix get=40,list=10,logs=15,patch=20,params=15] [--dir DIR]
+        [--mix get=40,list=10,logs=15,patch=20,params=15] [--synchronized] [--dir DIR]
 
 Starts `engine run` (127.0.0.1, port 0, a fresh state directory) with TASKS
 command tasks on periods of 1 to 15 seconds (about 100 runs/s for 1,000 tasks),
 waits WARMUP seconds, loads the API with CONNECTIONS keep-alive connections of
 mixed reads and writes for SECONDS, then prints requests served and failed,
 latency per request kind, and the scheduler's delay read from the task log.
+The task log starts in a steady state (one earlier run of each task, ended at a
+random moment of its period); --synchronized starts every task at once instead.
 --mix weighs the request kinds (left out: 0). --connections 0 measures the
 scheduler alone. --dir keeps the config and the state (log.sqlite) in DIR for a
 look afterwards. Exits 1 when a request failed.
@@ -46,6 +48,7 @@ fn main_inner() -> Result<bool, String> {
     let mut seed = 1u64;
     let mut mix = Mix::default();
     let mut keep = None;
+    let mut synchronized = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
@@ -58,6 +61,7 @@ fn main_inner() -> Result<bool, String> {
             "--seed" => seed = number(&value("--seed")?, "--seed")?,
             "--mix" => mix = Mix::parse(&value("--mix")?)?,
             "--dir" => keep = Some(PathBuf::from(value("--dir")?)),
+            "--synchronized" => synchronized = true,
             "--help" | "-h" => {
                 print!("{USAGE}");
                 return Ok(true);
@@ -71,7 +75,12 @@ fn main_inner() -> Result<bool, String> {
         std::env::temp_dir().join(format!("engine-load-{}", std::process::id()))
     });
     println!(
-        "load test: {tasks} tasks, {connections} connections, {seconds} s after {warmup} s of warm-up"
+        "load test: {tasks} tasks ({}), {connections} connections, {seconds} s after {warmup} s of warm-up",
+        if synchronized {
+            "all due at start-up"
+        } else {
+            "steady state"
+        }
     );
     let config = LoadConfig {
         engine,
@@ -82,6 +91,7 @@ fn main_inner() -> Result<bool, String> {
         tasks,
         seed,
         mix,
+        synchronized,
     };
     let report = run(&config);
     if temporary {
