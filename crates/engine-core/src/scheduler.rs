@@ -234,7 +234,9 @@ impl Scheduler {
     }
 
     /// Runs until `shutdown` completes or the shut condition holds, then shuts
-    /// down gracefully (see the module docs) and returns the counters.
+    /// down gracefully (see the module docs) and returns the counters. On a
+    /// multi-threaded tokio runtime the loop runs on a thread of its own
+    /// ("Where the loop runs" in the module docs).
     ///
     /// # Errors
     ///
