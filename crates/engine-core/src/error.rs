@@ -37,6 +37,9 @@ pub enum ErrorKind {
     Evaluation,
     /// The task log could not be read or written.
     Log,
+    /// A fault of the engine itself, not of its input (a bug, or a thread that
+    /// ended unexpectedly).
+    Internal,
 }
 
 impl Error {

@@ -106,11 +106,10 @@ pub(super) async fn run<F: Future>(mut runner: Runner, shutdown: F) -> Result<()
         std::panic::resume_unwind(panic);
     }
     // Not reached: the thread sends a result unless it panicked (passed on
-    // above) or was aborted (only by `Joined`, still held here). There is no
-    // `ErrorKind` for an engine fault; `Log` is the nearest.
+    // above) or was aborted (only by `Joined`, still held here).
     result.unwrap_or_else(|| {
         Err(Error::new(
-            crate::ErrorKind::Log,
+            crate::ErrorKind::Internal,
             "the scheduler thread ended without a result",
         ))
     })
