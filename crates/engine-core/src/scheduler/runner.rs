@@ -490,12 +490,18 @@ impl Runner {
 
     // ----- conditions ----------------------------------------------------------
 
-    fn check(&self, cond: &Condition, task: Option<&str>, now: DateTime<Utc>) -> Check {
-        self.stats.lock().checks += 1;
+    /// Calls `f` with the evaluation context of `task` at `now`: the session's
+    /// zone, log, parameters and tasks, and the scheduler's state.
+    fn in_context<T>(
+        &self,
+        task: Option<&str>,
+        now: DateTime<Utc>,
+        f: impl FnOnce(&EvalContext<'_>) -> T,
+    ) -> T {
         let session = &self.session;
         let params = session.params_arc();
         let exists = |name: &str| session.has_task(name);
-        let ctx = EvalContext {
+        f(&EvalContext {
             now,
             tz: self.config.timezone,
             log: &LogView(session.log().as_ref()),
@@ -503,8 +509,12 @@ impl Runner {
             scheduler: Some(self.state),
             params: &params,
             task_exists: Some(&exists),
-        };
-        match cond.eval(&ctx) {
+        })
+    }
+
+    fn check(&self, cond: &Condition, task: Option<&str>, now: DateTime<Utc>) -> Check {
+        self.stats.lock().checks += 1;
+        match self.in_context(task, now, |ctx| cond.eval(ctx)) {
             Ok(value) => Check::Value(value),
             Err(e) if self.config.silence_cond_check => {
                 tracing::warn!(task = task.unwrap_or("(shut condition)"), error = %e, "condition check failed, counts as false");
@@ -520,19 +530,7 @@ impl Runner {
         task: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Option<DateTime<Utc>>, Error> {
-        let session = &self.session;
-        let params = session.params_arc();
-        let exists = |name: &str| session.has_task(name);
-        let ctx = EvalContext {
-            now,
-            tz: self.config.timezone,
-            log: &LogView(session.log().as_ref()),
-            task,
-            scheduler: Some(self.state),
-            params: &params,
-            task_exists: Some(&exists),
-        };
-        match cond.next_change(&ctx) {
+        match self.in_context(task, now, |ctx| cond.next_change(ctx)) {
             Ok(at) => Ok(at),
             Err(_) if self.config.silence_cond_check => Ok(None),
             Err(e) => Err(e),
