@@ -1,4 +1,5 @@
-//! Condition parse tests: phrase errors, task phrases and their errors, scheduler, env and param phrases.
+//! Condition parse tests: phrase errors, task phrases and their errors, and the
+//! scheduler, env and param phrases.
 
 use super::*;
 

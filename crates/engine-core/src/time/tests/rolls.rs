@@ -1,4 +1,5 @@
-//! Time tests: rollback and rollforward of anchored periods, month ends, wraps, next change and extremes.
+//! Time tests: rollback and rollforward of anchored periods, month ends, wraps,
+//! next change and extremes.
 
 use super::*;
 
