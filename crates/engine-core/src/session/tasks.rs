@@ -177,9 +177,10 @@ impl Session {
     ///
     /// # Errors
     ///
-    /// The error `create_task` would return ([`ErrorKind::InvalidTask`],
-    /// [`ErrorKind::Conflict`]), except log read errors, which only creating
-    /// can meet.
+    /// The error `create_task` would return (kind
+    /// [`InvalidTask`](crate::ErrorKind::InvalidTask) or
+    /// [`Conflict`](crate::ErrorKind::Conflict)), except log read errors, which
+    /// only creating can meet.
     pub fn check_task(&self, spec: &TaskSpec) -> Result<(), Error> {
         let state = self.inner.state.read();
         let name = state.default_name(spec)?;
@@ -201,10 +202,10 @@ impl Session {
     ///
     /// # Errors
     ///
-    /// The error `update_task` would return: no task named `name`
-    /// ([`ErrorKind::NotFound`]), an invalid changed definition
-    /// ([`ErrorKind::InvalidTask`]), a taken new name under `raise`
-    /// ([`ErrorKind::Conflict`]).
+    /// The error `update_task` would return: no task named `name` (kind
+    /// [`NotFound`](crate::ErrorKind::NotFound)), an invalid changed definition
+    /// ([`InvalidTask`](crate::ErrorKind::InvalidTask)), a taken new name under
+    /// `raise` ([`Conflict`](crate::ErrorKind::Conflict)).
     pub fn check_patch(&self, name: &str, patch: &TaskPatch) -> Result<(), Error> {
         self.inner
             .state
@@ -219,7 +220,8 @@ impl Session {
     ///
     /// # Errors
     ///
-    /// A malformed pipelined value ([`ErrorKind::InvalidInput`]).
+    /// A malformed pipelined value (kind
+    /// [`InvalidInput`](crate::ErrorKind::InvalidInput)).
     pub fn check_parameters(&self, set: &Map<String, Value>) -> Result<(), Error> {
         set.iter()
             .try_for_each(|(key, value)| params::check(key, value))
