@@ -15,7 +15,8 @@ const HELP: &str = "\
 cargo xtask <command>
 
 Commands:
-  ci             everything CI runs: fmt, clippy, tests, feature builds, docs, deny, tidy
+  ci             everything CI runs: fmt, clippy, tidy, tests, feature builds, docs, deny,
+                 and 5 s of fuzzing per target
   tidy           layering check (crates only depend downwards) and file-doc check
   bench [NAME]   run the benchmarks (all, or one of: query, condition, scheduler, log, api) in release mode
   fuzz [--seconds N] [TARGET...]
