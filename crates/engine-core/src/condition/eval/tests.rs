@@ -75,6 +75,24 @@ fn store(tz: Tz, logs: Logs) -> MemoryLogStore {
     store
 }
 
+/// The context most single-case tests use: UTC, owner `t`, no scheduler state,
+/// every task name accepted; vary it with struct update syntax.
+fn utc_context<'a>(
+    now: &str,
+    log: &'a MemoryLogStore,
+    params: &'a Map<String, Value>,
+) -> EvalContext<'a> {
+    EvalContext {
+        now: local(Tz::UTC, now),
+        tz: Tz::UTC,
+        log,
+        task: Some("t"),
+        scheduler: None,
+        params,
+        task_exists: None,
+    }
+}
+
 /// Evaluates every `(condition, now, logs, want)` of `cases` in `setup`.
 fn check(setup: &Setup, cases: &[(&str, &str, Logs, Want)]) {
     let params: Map<String, Value> = setup.params.as_object().cloned().unwrap_or_default();

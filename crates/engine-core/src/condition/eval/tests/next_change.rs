@@ -93,13 +93,8 @@ fn next_change_does_not_look_past_what_decides_the_value() {
     let log = MemoryLogStore::default();
     let exists = |name: &str| name == "t";
     let ctx = EvalContext {
-        now: local(Tz::UTC, "2024-01-02 00:00:00"),
-        tz: Tz::UTC,
-        log: &log,
-        task: Some("t"),
-        scheduler: None,
-        params: &params,
         task_exists: Some(&exists),
+        ..utc_context("2024-01-02 00:00:00", &log, &params)
     };
     let cond = parse("time of day after 10:00 & after task 'ghost'");
     assert_eq!(cond.eval(&ctx), Ok(false));

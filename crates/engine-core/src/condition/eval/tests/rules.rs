@@ -130,15 +130,7 @@ fn retries_allow_failures_in_the_window() {
         ],
     );
     let params = Map::new();
-    let ctx = EvalContext {
-        now: local(Tz::UTC, "2024-01-02 10:00:00"),
-        tz: Tz::UTC,
-        log: &log,
-        task: Some("t"),
-        scheduler: None,
-        params: &params,
-        task_exists: None,
-    };
+    let ctx = utc_context("2024-01-02 10:00:00", &log, &params);
     let daily = parse("daily");
     let table = [(0, false), (1, false), (2, true), (3, true)];
     for (retries, want) in table {
@@ -200,15 +192,7 @@ fn count_comparisons() {
         ],
     );
     let params = Map::new();
-    let ctx = EvalContext {
-        now: local(Tz::UTC, "2024-01-02 10:00:00"),
-        tz: Tz::UTC,
-        log: &log,
-        task: Some("t"),
-        scheduler: None,
-        params: &params,
-        task_exists: None,
-    };
+    let ctx = utc_context("2024-01-02 10:00:00", &log, &params);
     let finished = parse("has finished today");
     assert_eq!(finished.status_count(&ctx), Ok(2));
     let table = [
@@ -435,13 +419,8 @@ fn with_owner_fills_only_task_less_leaves() {
     let params = Map::new();
     for (owner, want_plain) in [(Some("me"), true), (None, false)] {
         let ctx = EvalContext {
-            now: local(Tz::UTC, "2024-01-02 10:00:00"),
-            tz: Tz::UTC,
-            log: &log,
             task: owner,
-            scheduler: None,
-            params: &params,
-            task_exists: None,
+            ..utc_context("2024-01-02 10:00:00", &log, &params)
         };
         // The owned tree never needs the context's owner.
         assert_eq!(owned.eval(&ctx), Ok(true));
